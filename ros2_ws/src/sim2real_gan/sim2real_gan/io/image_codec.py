@@ -164,7 +164,7 @@ def numpy_to_image_fields(
         data = packed.reshape(-1).view(np.uint8)
     else:
         rows = np.zeros((height, step), dtype=np.uint8)
-        rows[:, :row_bytes] = packed.reshape(height, -1).view(np.uint8)
+        rows[:, :row_bytes] = packed.reshape(-1).view(np.uint8).reshape(height, row_bytes)
         data = rows.reshape(-1)
     return {
         "height": int(height),
