@@ -1,0 +1,136 @@
+"""Clocks and pipeline statistics (rate, latency percentiles, drops by reason).
+
+All times are integer nanoseconds from an injected clock, so tests and offline tools can
+drive time explicitly instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Clock = Callable[[], int]
+"""A zero-argument callable returning the current time in ns (e.g. ``time.monotonic_ns``)."""
+
+
+class ManualClock:
+    """A clock that only moves when told to (tests, and offline replay of bag log time)."""
+
+    def __init__(self, start_ns: int = 0):
+        self.now_ns = int(start_ns)
+
+    def __call__(self) -> int:
+        return self.now_ns
+
+    def set(self, now_ns: int) -> None:
+        """Move to ``now_ns``; time never goes backwards."""
+        self.now_ns = max(self.now_ns, int(now_ns))
+
+    def advance(self, delta_ns: int) -> None:
+        if delta_ns < 0:
+            raise ValueError(f"a clock cannot go backwards (advance by {delta_ns} ns)")
+        self.now_ns += int(delta_ns)
+
+
+def monotonic_clock() -> int:
+    """Default wall clock: ``time.monotonic_ns()``."""
+    return time.monotonic_ns()
+
+
+@dataclass
+class StatsSnapshot:
+    """A consistent copy of the counters at one instant (for diagnostics and logs)."""
+
+    published: int
+    received: dict[str, int]
+    frame_drops: dict[str, int]
+    message_drops: dict[str, int]
+    missing: dict[str, int]
+    rate_hz: float
+    latency_p50_ms: float
+    latency_p99_ms: float
+    pending: int = 0
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def frames_dropped(self) -> int:
+        return sum(self.frame_drops.values())
+
+    def line(self) -> str:
+        """One log line, e.g. ``published 120 (29.8 Hz) latency p50 12.1 ms ...``."""
+        drops = ", ".join(f"{k} {v}" for k, v in sorted(self.frame_drops.items())) or "none"
+        msgs = ", ".join(f"{k} {v}" for k, v in sorted(self.message_drops.items())) or "none"
+        return (
+            f"published {self.published} ({self.rate_hz:.1f} Hz), latency p50 "
+            f"{self.latency_p50_ms:.1f} ms p99 {self.latency_p99_ms:.1f} ms, frames dropped: "
+            f"{drops}; messages dropped: {msgs}; pending {self.pending}"
+        )
+
+
+class PipelineStats:
+    """Thread-safe counters plus a sliding window of publish times and latencies.
+
+    Args:
+        clock: time source in ns.
+        window: number of recent frames kept for rate and latency percentiles.
+    """
+
+    def __init__(self, clock: Clock = monotonic_clock, window: int = 1000):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._published_at: deque[int] = deque(maxlen=window)
+        self._latency: deque[int] = deque(maxlen=window)
+        self.published = 0
+        self.received: Counter[str] = Counter()
+        self.frame_drops: Counter[str] = Counter()
+        self.message_drops: Counter[str] = Counter()
+        self.missing: Counter[str] = Counter()
+
+    def count_received(self, key: str) -> None:
+        with self._lock:
+            self.received[key] += 1
+
+    def drop_frame(self, reason: str, n: int = 1) -> None:
+        with self._lock:
+            self.frame_drops[reason] += n
+
+    def drop_message(self, reason: str, n: int = 1) -> None:
+        with self._lock:
+            self.message_drops[reason] += n
+
+    def count_missing(self, key: str) -> None:
+        with self._lock:
+            self.missing[key] += 1
+
+    def record_published(self, arrival_ns: int, now_ns: int | None = None) -> None:
+        """One frame left the pipeline; latency = now - arrival of its image."""
+        now = self._clock() if now_ns is None else int(now_ns)
+        with self._lock:
+            self.published += 1
+            self._published_at.append(now)
+            self._latency.append(max(0, now - int(arrival_ns)))
+
+    def snapshot(self, pending: int = 0) -> StatsSnapshot:
+        with self._lock:
+            times = list(self._published_at)
+            lat = np.asarray(self._latency, dtype=np.float64) / 1e6
+            if len(times) >= 2 and times[-1] > times[0]:
+                rate = (len(times) - 1) * 1e9 / (times[-1] - times[0])
+            else:
+                rate = 0.0
+            return StatsSnapshot(
+                published=self.published,
+                received=dict(self.received),
+                frame_drops=dict(self.frame_drops),
+                message_drops=dict(self.message_drops),
+                missing=dict(self.missing),
+                rate_hz=float(rate),
+                latency_p50_ms=float(np.percentile(lat, 50)) if lat.size else 0.0,
+                latency_p99_ms=float(np.percentile(lat, 99)) if lat.size else 0.0,
+                pending=pending,
+            )
