@@ -14,9 +14,11 @@ import sys
 from collections.abc import Sequence
 
 from sim2real_gan import __version__
+from sim2real_gan.cli import export as export_cmd
 
 # Explicit registry: only commands that work are listed here.
 COMMANDS: list = [
+    export_cmd,
 ]
 
 

@@ -1,0 +1,83 @@
+"""``sim2real-gan export CHECKPOINT OUT_DIR``: generator checkpoint -> model artifact."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+log = logging.getLogger("sim2real_gan.export")
+
+
+def _resolution(text: str) -> tuple[int, int]:
+    """'HxW' or 'N' -> (H, W)."""
+    try:
+        parts = [int(p) for p in text.lower().split("x")]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected HxW (e.g. 256x256), got {text!r}") from exc
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2 or min(parts) < 1:
+        raise argparse.ArgumentTypeError(f"expected HxW with positive sizes, got {text!r}")
+    return parts[0], parts[1]
+
+
+def _reference(text: str) -> tuple[str, Path]:
+    name, sep, path = text.partition("=")
+    if not sep or not name or not path:
+        raise argparse.ArgumentTypeError(f"expected NAME=IMAGE_PATH, got {text!r}")
+    return name, Path(path)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="export a generator checkpoint to an ONNX model artifact",
+                       description="Export CHECKPOINT (generator.safetensors + config.json) to "
+                       "OUT_DIR: model.onnx (dynamic batch/H/W), model.json, weights copy. "
+                       "Checks ONNX Runtime against PyTorch; writes atomically.")
+    p.add_argument("checkpoint", type=Path, help="generator checkpoint directory")
+    p.add_argument("out_dir", type=Path, help="artifact directory to create")
+    p.add_argument("--fp16", action="store_true",
+                   help="store a graph with FP16 weights/activations inside (FP32 I/O); "
+                   "TensorRT does FP16 on its own from the default FP32 graph")
+    p.add_argument("--opset", type=int, default=17, help="ONNX opset (>= 17; default 17)")
+    p.add_argument("--working-resolution", type=_resolution, default=None, metavar="HxW",
+                   help="resolution the model was trained at (default: from the checkpoint, "
+                   "else 256x256)")
+    p.add_argument("--seeds", type=int, default=8,
+                   help="named seed styles seed_0..seed_{N-1} in the style bank (default 8)")
+    p.add_argument("--style-ref", type=_reference, action="append", default=[],
+                   metavar="NAME=IMAGE", help="add a named style encoded from a reference "
+                   "image (needs a style encoder in the checkpoint); repeatable")
+    p.add_argument("--tolerance", type=float, default=1e-3,
+                   help="max |ONNX - PyTorch| accepted for the FP32 graph (default 1e-3)")
+    p.add_argument("--force", action="store_true", help="replace OUT_DIR if it exists")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import cv2
+
+    from sim2real_gan.export import ExportOptions, export_artifact
+
+    refs = {}
+    for name, path in args.style_ref:
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise FileNotFoundError(f"--style-ref {name}: cannot read image {path}")
+        refs[name] = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    opts = ExportOptions(opset=args.opset, fp16=args.fp16, seeds=args.seeds, references=refs,
+                         overwrite=args.force, tolerance=args.tolerance)
+    manifest, report = export_artifact(args.checkpoint, args.out_dir, opts,
+                                       working_resolution=args.working_resolution)
+    print(f"exported {args.checkpoint} -> {args.out_dir}")
+    print(f"  preset {manifest.preset}, style_dim {manifest.style_dim}, aux "
+          f"{[a.name for a in manifest.aux] or 'none'}, working resolution "
+          f"{manifest.working_resolution[0]}x{manifest.working_resolution[1]}, size multiple "
+          f"{manifest.size_multiple}")
+    for kind, rep in manifest.parity.items():
+        print(f"  parity {kind} (ONNX Runtime vs PyTorch): max |diff| {rep['max_abs_diff']:.3g} "
+              f"(tolerance {rep['tolerance']:g}) over shapes "
+              f"{[tuple(c['shape']) for c in rep['cases']]}")
+    print(f"  styles: {', '.join(manifest.styles) or 'none'}")
+    print(f"  content hash {manifest.content_hash[:16]}")
+    return 0
