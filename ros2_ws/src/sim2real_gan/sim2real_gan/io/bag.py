@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -264,6 +265,28 @@ class BagReader:
                 raise BagError(f"bag {self.path} is corrupt or truncated: "
                                f"{type(exc).__name__}: {exc}") from exc
             yield BagMessage(conn.topic, conn.msgtype, int(stamp), bytes(raw), self._store)
+
+
+def has_header(msgtype: str, store: Typestore | None = None) -> bool:
+    """True when the first field of ``msgtype`` is a ``std_msgs/msg/Header``."""
+    store = store or typestore()
+    try:
+        fields = store.fielddefs[msgtype][1]
+    except KeyError:
+        return False
+    return bool(fields) and fields[0][0] == "header" and fields[0][1][1] == "std_msgs/msg/Header"
+
+
+def cdr_header_stamp_ns(raw: bytes | memoryview) -> int:
+    """``header.stamp`` in ns read straight from a CDR payload whose first field is a Header.
+
+    Cheap (no deserialisation); only valid for types where :func:`has_header` is true.
+    """
+    if len(raw) < 12:
+        raise BagError(f"CDR payload of {len(raw)} bytes is too short to hold a header stamp")
+    order = "<" if raw[1] & 1 else ">"
+    sec, nanosec = struct.unpack_from(order + "iI", raw, 4)
+    return sec * 1_000_000_000 + nanosec
 
 
 def _store_for(connections: list[Connection]) -> Typestore:

@@ -1,0 +1,99 @@
+"""The message path of one frame: decode Image -> translate -> encode Image fields.
+
+Shared by the ROS node (rclpy messages) and ``translate-bag`` (rosbags messages): the codec is
+duck-typed, and the result is a dict of Image fields that either side turns into its own
+message type with the *input* header.
+
+Example:
+    >>> step = MessageTranslator(translator.translate, aux_keys={"uv": "/sim/camera/uv"})
+    >>> fields = step(image_msg, {"/sim/camera/uv": uv_msg})      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim2real_gan.io.image_codec import (
+    ShapeMismatchError,
+    from_rgb8,
+    image_to_numpy,
+    numpy_to_image_fields,
+    to_rgb8,
+)
+
+COLOUR_ENCODINGS = ("rgb8", "bgr8", "rgba8", "bgra8")
+
+
+@dataclass
+class StepTimes:
+    """Accumulated seconds: ``engine`` (translate call only) and ``total`` (whole step)."""
+
+    frames: int = 0
+    engine_s: float = 0.0
+    total_s: float = 0.0
+
+    @property
+    def engine_fps(self) -> float:
+        return self.frames / self.engine_s if self.engine_s > 0 else 0.0
+
+    @property
+    def total_fps(self) -> float:
+        return self.frames / self.total_s if self.total_s > 0 else 0.0
+
+
+class MessageTranslator:
+    """Image message (+ aux label messages) -> translated Image fields, same size.
+
+    Args:
+        translate: ``f(rgb uint8 (H,W,3), **aux) -> uint8 (H,W,3)``, e.g.
+            ``Translator.translate``; aux keyword arguments are float32 (H,W[,C]) arrays.
+        aux_keys: aux argument name -> label key holding that stream, e.g.
+            ``{"uv": "/sim/camera/uv"}`` (the model's declared aux inputs).
+        output_encoding: encoding of the output; None = the input's colour encoding
+            (rgb8/bgr8/rgba8/bgra8), or rgb8 for mono8 input.
+    """
+
+    def __init__(self, translate: Callable[..., np.ndarray],
+                 aux_keys: Mapping[str, str] | None = None,
+                 output_encoding: str | None = None):
+        if output_encoding is not None and output_encoding not in COLOUR_ENCODINGS:
+            raise ValueError(f"output_encoding must be one of {COLOUR_ENCODINGS}, got "
+                             f"{output_encoding!r}")
+        self._translate = translate
+        self.aux_keys = dict(aux_keys or {})
+        self.output_encoding = output_encoding
+        self.times = StepTimes()
+
+    def __call__(self, image: Any, labels: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Translate one decoded Image message; ``labels`` maps label key -> decoded message.
+
+        Returns:
+            Image fields (height, width, encoding, is_bigendian, step, data) of the output.
+        """
+        t0 = time.perf_counter()
+        rgb = to_rgb8(image_to_numpy(image), image.encoding)
+        aux = {}
+        for name, key in self.aux_keys.items():
+            if labels is None or key not in labels:
+                raise KeyError(f"aux input {name!r} needs label {key!r}, which the frame lacks")
+            aux[name] = np.asarray(image_to_numpy(labels[key]), dtype=np.float32)
+        t1 = time.perf_counter()
+        out = self._translate(rgb, **aux)
+        t2 = time.perf_counter()
+        if out.shape != rgb.shape or out.dtype != np.uint8:
+            raise ShapeMismatchError(
+                f"translator returned {out.dtype} {out.shape}, expected uint8 {rgb.shape}"
+            )
+        enc = self.output_encoding or (
+            image.encoding if image.encoding in COLOUR_ENCODINGS else "rgb8")
+        fields = numpy_to_image_fields(from_rgb8(out, enc), enc)
+        t3 = time.perf_counter()
+        self.times.frames += 1
+        self.times.engine_s += t2 - t1
+        self.times.total_s += t3 - t0
+        return fields
