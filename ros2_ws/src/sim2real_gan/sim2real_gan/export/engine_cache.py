@@ -110,9 +110,11 @@ class EngineKey:
     settings: BuildSettings = field(default_factory=BuildSettings)
 
     def to_json(self) -> dict:
-        return {"onnx_sha256": self.onnx_sha256, "gpu_name": self.device.name,
-                "compute_capability": list(self.device.compute_capability),
-                "tensorrt_version": self.tensorrt_version, "settings": self.settings.to_json()}
+        """Plain JSON types (lists, not tuples), so it compares equal after a round trip."""
+        doc = {"onnx_sha256": self.onnx_sha256, "gpu_name": self.device.name,
+               "compute_capability": list(self.device.compute_capability),
+               "tensorrt_version": self.tensorrt_version, "settings": self.settings.to_json()}
+        return json.loads(json.dumps(doc))
 
     @property
     def digest(self) -> str:
