@@ -1,0 +1,162 @@
+"""``synthetic_camera``: the built-in endoscope simulator as a ROS 2 camera.
+
+Publishes, at ``rate_hz``, under ``namespace`` (default ``/sim/camera``): ``image_raw``
+(rgb8), ``camera_info``, ``segmentation`` (mono8 class ids), ``depth`` (32FC1 metres) and
+``uv`` (32FC2); every message of one frame carries the same header (stamp and frame_id).
+
+Stamps: ``sim`` = the simulator's frame time (optionally published on ``/clock``; each new
+episode starts 10 s of sim time after the previous one, so consumers see the reset), or
+``wall`` = the node clock at publication. Parameters: ``params.CAMERA_PARAMS``; defaults
+in ``config/translator.yaml``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import rclpy
+from rclpy.clock import Clock, ClockType
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rosgraph_msgs.msg import Clock as ClockMsg
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header
+
+from sim2real_gan.io.image_codec import numpy_to_image_fields
+from sim2real_gan.node.params import (
+    CAMERA_NODE,
+    CAMERA_PARAMS,
+    CameraSettings,
+    ParameterError,
+    default_config_path,
+    join_topic,
+    load_config,
+)
+from sim2real_gan.node.ros_messages import descriptor, image_msg, qos_profile, set_stamp
+
+EPISODE_GAP_NS = 10_000_000_000
+
+
+def camera_info(k: np.ndarray, width: int, height: int, header: Header) -> CameraInfo:
+    """Pinhole CameraInfo (no distortion) with P = [K | 0]."""
+    msg = CameraInfo()
+    msg.header = header
+    msg.width, msg.height = int(width), int(height)
+    msg.distortion_model = "plumb_bob"
+    msg.d = [0.0] * 5
+    msg.k = np.asarray(k, np.float64).reshape(9)
+    msg.r = np.eye(3).reshape(9)
+    p = np.zeros((3, 4))
+    p[:, :3] = k
+    msg.p = p.reshape(12)
+    return msg
+
+
+class SyntheticCamera(Node):
+    """See the module docstring."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(CAMERA_NODE, **kwargs)
+        defaults = load_config(default_config_path())[CAMERA_NODE]
+        for name, spec in CAMERA_PARAMS.items():
+            self.declare_parameter(name, defaults[name], descriptor(spec))
+        self.settings = s = CameraSettings.from_params(
+            {n: self.get_parameter(n).value for n in CAMERA_PARAMS})
+        qos = qos_profile(s.qos, 5)
+        names = ["image_raw", "camera_info", "segmentation"]
+        names += ["depth"] * s.publish_depth + ["uv"] * s.publish_uv
+        types = {"camera_info": CameraInfo}
+        self.pubs = {n: self.create_publisher(types.get(n, Image), join_topic(s.namespace, n),
+                                              qos) for n in names}
+        self.clock_pub = (self.create_publisher(ClockMsg, "/clock", 10)
+                          if s.publish_clock else None)
+        self.published = 0
+        self.episode = 0
+        self._frames = self._frame_stream()
+        self._t0 = time.monotonic()
+        self.timer = self.create_timer(1.0 / s.rate_hz, self._tick,
+                                       clock=Clock(clock_type=ClockType.STEADY_TIME))
+        self.get_logger().info(
+            f"publishing {s.width}x{s.height} {s.appearance} frames at {s.rate_hz} Hz on "
+            f"{s.namespace}/{{{','.join(names)}}}, {s.stamp_source} stamps"
+            f"{', /clock' if s.publish_clock else ''}")
+
+    def _frame_stream(self) -> Iterator[tuple[int, Any]]:
+        """(stamp_ns, sim frame) forever, a new scene every ``episode_frames`` frames."""
+        from sim2real_gan.sim.config import SimConfig
+        from sim2real_gan.sim.simulator import EndoscopeSimulator
+
+        s = self.settings
+        cfg = SimConfig(width=s.width, height=s.height, fps=s.rate_hz,
+                        appearances=(s.appearance,))
+        offset = 0
+        while True:
+            sim = EndoscopeSimulator(cfg, seed=s.seed + self.episode)
+            count = s.episode_frames or None
+            last = None
+            for frame in sim.frames(count):
+                last = frame.stamp_ns + offset
+                yield last, frame
+            offset = last - cfg.start_stamp_ns + EPISODE_GAP_NS
+            self.episode += 1
+
+    def _tick(self) -> None:
+        s = self.settings
+        if s.max_frames and self.published >= s.max_frames:
+            if self.published == s.max_frames:
+                self.get_logger().info(f"published {self.published} frames; done")
+                self.published += 1
+                self.timer.cancel()
+            return
+        sim_ns, frame = next(self._frames)
+        header = Header(frame_id=s.frame_id)
+        if s.stamp_source == "sim":
+            set_stamp(header.stamp, sim_ns)
+            if self.clock_pub is not None:
+                clock = ClockMsg()
+                clock.clock = header.stamp
+                self.clock_pub.publish(clock)
+        else:
+            header.stamp = self.get_clock().now().to_msg()
+        rgb = frame.image(s.appearance)
+        self.pubs["image_raw"].publish(image_msg(numpy_to_image_fields(rgb, "rgb8"), header))
+        self.pubs["camera_info"].publish(camera_info(frame.K, s.width, s.height, header))
+        self.pubs["segmentation"].publish(
+            image_msg(numpy_to_image_fields(frame.labels, "mono8"), header))
+        if s.publish_depth:
+            self.pubs["depth"].publish(
+                image_msg(numpy_to_image_fields(frame.depth.astype(np.float32), "32FC1"), header))
+        if s.publish_uv:
+            self.pubs["uv"].publish(
+                image_msg(numpy_to_image_fields(frame.uv.astype(np.float32), "32FC2"), header))
+        self.published += 1
+        if self.published % 300 == 0:
+            rate = self.published / (time.monotonic() - self._t0)
+            self.get_logger().info(f"published {self.published} frames ({rate:.1f} Hz average)")
+
+
+def main(args: list[str] | None = None) -> int:
+    """Entry point: spin the synthetic camera until interrupted."""
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = SyntheticCamera()
+        rclpy.spin(node)
+    except ParameterError as exc:
+        print(f"synthetic_camera: {exc}", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

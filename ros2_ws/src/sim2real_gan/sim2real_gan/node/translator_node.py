@@ -1,0 +1,322 @@
+"""``translator_node``: a lifecycle node that translates a simulated camera in real time.
+
+configure  validate parameters, load the model (``Translator.from_artifact``), create the
+           output publishers and the synchroniser
+activate   subscribe (image, camera_info, label topics), start the translation thread
+deactivate unsubscribe, stop the thread;   cleanup  release the engine and publishers
+
+Subscription callbacks only add messages to the stamp-keyed synchroniser (latest-frame
+policy, drops counted); a worker thread translates the newest complete frame and publishes
+the image with the input header, then its labels and camera_info unchanged. Parameters are
+declared from ``config/translator.yaml`` with descriptions and ranges and validated by
+``sim2real_gan.node.params``; ``style`` and ``log_period_s`` change at run time.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticStatus
+from diagnostic_updater import Updater
+from rcl_interfaces.msg import SetParametersResult
+from rclpy.clock import Clock, ClockType
+from rclpy.executors import ExternalShutdownException
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from sensor_msgs.msg import CameraInfo, Image
+
+from sim2real_gan.node.params import (
+    TRANSLATOR_NODE,
+    TRANSLATOR_PARAMS,
+    ParameterError,
+    StyleSpec,
+    TranslatorSettings,
+    default_config_path,
+    join_topic,
+    load_config,
+    out_topic,
+)
+from sim2real_gan.node.ros_messages import descriptor, image_msg, qos_profile, stamp_ns
+from sim2real_gan.node.worker import TranslationWorker
+from sim2real_gan.pipeline import Frame, FrameSynchronizer, SyncConfig
+
+SUCCESS = TransitionCallbackReturn.SUCCESS
+FAILURE = TransitionCallbackReturn.FAILURE
+
+
+class _RosLogHandler(logging.Handler):
+    """Forwards the core's ``logging`` records (worker, runtime) to the node's logger."""
+
+    def __init__(self, node: LifecycleNode):
+        super().__init__()
+        self.logger = node.get_logger()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = f"{record.name}: {record.getMessage()}"
+        if record.levelno >= logging.ERROR:
+            self.logger.error(text)
+        elif record.levelno >= logging.WARNING:
+            self.logger.warning(text)
+        else:
+            self.logger.info(text)
+
+
+class TranslatorNode(LifecycleNode):
+    """See the module docstring. Parameters: ``sim2real_gan.node.params.TRANSLATOR_PARAMS``."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(TRANSLATOR_NODE, **kwargs)
+        defaults = load_config(default_config_path())[TRANSLATOR_NODE]
+        for name, spec in TRANSLATOR_PARAMS.items():
+            self.declare_parameter(name, defaults[name], descriptor(spec))
+        self.add_on_set_parameters_callback(self._validate_parameters)
+        self.add_post_set_parameters_callback(self._apply_parameters)
+        self._log_handler = _RosLogHandler(self)
+        logging.getLogger("sim2real_gan").addHandler(self._log_handler)
+        logging.getLogger("sim2real_gan").setLevel(logging.INFO)
+        self.settings: TranslatorSettings | None = None
+        self.translator: Any = None
+        self.sync: FrameSynchronizer | None = None
+        self.worker: TranslationWorker | None = None
+        self.active = False
+        self._pubs: dict[str, Any] = {}
+        self._subs: list[Any] = []
+        self._log_timer: Any = None
+        self._steady = Clock(clock_type=ClockType.STEADY_TIME)
+        self.diagnostics = Updater(self, period=1.0)
+        self.diagnostics.setHardwareID("sim2real_gan")
+        self.diagnostics.add("translator", self._diagnose)
+
+    # ---- parameters ---------------------------------------------------------------------
+    def _values(self) -> dict[str, Any]:
+        values = {n: self.get_parameter(n).value for n in TRANSLATOR_PARAMS}
+        values["label_topics"] = [t for t in values["label_topics"] or [] if t]
+        return values
+
+    def _validate_parameters(self, params: list[Any]) -> SetParametersResult:
+        values = self._values()
+        for p in params:
+            if p.name in TRANSLATOR_PARAMS:
+                values[p.name] = [t for t in p.value if t] if p.name == "label_topics" \
+                    else p.value
+        try:
+            settings = TranslatorSettings.from_params(values)
+            if self.translator is not None and any(p.name == "style" for p in params):
+                self._check_style(settings.style)
+        except (ParameterError, KeyError, FileNotFoundError, ValueError) as exc:
+            return SetParametersResult(successful=False, reason=str(exc))
+        return SetParametersResult(successful=True)
+
+    def _apply_parameters(self, params: list[Any]) -> None:
+        for p in params:
+            if p.name == "style" and self.worker is not None:
+                self.worker.request_style(StyleSpec.parse(p.value))
+                self.get_logger().info(f"style -> {p.value}")
+            elif p.name == "log_period_s" and self.active:
+                self._start_log_timer(float(p.value))
+            elif p.name in TRANSLATOR_PARAMS and self.translator is not None \
+                    and not TRANSLATOR_PARAMS[p.name].runtime:
+                self.get_logger().info(f"{p.name} changed: applies after cleanup + configure")
+
+    def _check_style(self, style: StyleSpec) -> None:
+        """Reject a style the loaded model cannot use (the reason names what it has)."""
+        manifest = self.translator.manifest
+        if style.kind == "name" and style.value not in manifest.styles:
+            raise ParameterError(f"style: {style.value!r} is not in the model's style bank "
+                                 f"{sorted(manifest.styles)}")
+        if style.kind == "image" and not manifest.style_encoder_file:
+            raise ParameterError("style: this model has no style encoder, so image:PATH "
+                                 "cannot be used")
+
+    # ---- lifecycle ----------------------------------------------------------------------
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            self.settings = s = TranslatorSettings.from_params(self._values())
+            self.translator = self._load_translator(s)
+            self._check_style(s.style)
+        except Exception as exc:  # noqa: BLE001 - report any load failure and stay unconfigured
+            self.get_logger().error(f"configure failed: {exc}")
+            self._release()
+            return FAILURE
+        t = s.topics
+        labels = {src: dst for src, dst in t.labels}
+        aux_keys = {}
+        for src in getattr(self.translator.manifest, "aux", []):  # model inputs (e.g. uv)
+            key = join_topic(t.image_in.rsplit("/", 1)[0], src.topic)
+            labels.setdefault(key, out_topic(t.image_out.rsplit("/", 1)[0], src.topic))
+            aux_keys[src.name] = key
+        pub_qos = qos_profile("reliable", max(s.queue_depth, 1))
+        self._pubs = {"image": self.create_lifecycle_publisher(Image, t.image_out, pub_qos)}
+        if s.forward_camera_info:
+            self._pubs["camera_info"] = self.create_lifecycle_publisher(
+                CameraInfo, t.camera_info_out, pub_qos)
+        for src, dst in labels.items():
+            self._pubs[src] = self.create_lifecycle_publisher(Image, dst, pub_qos)
+        self.sync = FrameSynchronizer(SyncConfig(
+            label_keys=tuple(labels), camera_info=s.forward_camera_info, slop_ns=s.slop_ns,
+            hold_ns=s.hold_ns, max_pending=s.max_pending, policy="latest"))
+        self.worker = TranslationWorker(self.sync, self.translator, self._publish,
+                                        aux_keys=aux_keys, style=s.style,
+                                        episode_gap_ns=s.episode_gap_ns)
+        self.get_logger().info(
+            f"configured: {t.image_in} -> {t.image_out}, labels {list(labels)}, camera_info "
+            f"{'forwarded' if s.forward_camera_info else 'not forwarded'}, backend "
+            f"{self.translator.backend.label}, style {s.style.kind}"
+            f"{'' if s.style.value is None else ' ' + str(s.style.value)}, qos {s.qos}")
+        return super().on_configure(state)
+
+    def _load_translator(self, s: TranslatorSettings) -> Any:
+        from sim2real_gan.pipeline.model_path import resolve_model
+        from sim2real_gan.runtime.translator import Translator
+
+        path = resolve_model(s.model)
+        self.get_logger().info(f"loading model {path} (backend {s.backend})")
+        return Translator.from_artifact(path, s.backend, device=s.device or None,
+                                        **s.backend_options())
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        ret = super().on_activate(state)
+        s, sync = self.settings, self.sync
+        qos = qos_profile(s.qos, s.queue_depth)
+        self._subs = [self.create_subscription(
+            Image, s.topics.image_in, lambda m: sync.add_image(stamp_ns(m.header.stamp), m),
+            qos)]
+        if s.forward_camera_info:
+            self._subs.append(self.create_subscription(
+                CameraInfo, s.topics.camera_info_in,
+                lambda m: sync.add_camera_info(stamp_ns(m.header.stamp), m), qos))
+        for key in sync.config.label_keys:
+            self._subs.append(self.create_subscription(
+                Image, key, lambda m, k=key: sync.add_label(k, stamp_ns(m.header.stamp), m),
+                qos))
+        self.worker.start()
+        self.active = True
+        self._start_log_timer(self.get_parameter("log_period_s").value)
+        self.get_logger().info("active")
+        return ret
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stop_streaming()
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stop_streaming()
+        self._release()
+        return SUCCESS
+
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stop_streaming()
+        self._release()
+        return SUCCESS
+
+    def _stop_streaming(self) -> None:
+        for sub in self._subs:
+            self.destroy_subscription(sub)
+        self._subs = []
+        if self.worker is not None:
+            self.worker.stop()
+        if self._log_timer is not None:
+            self.destroy_timer(self._log_timer)
+            self._log_timer = None
+        if self.active and self.sync is not None:
+            self.get_logger().info(f"deactivated: {self.sync.snapshot().line()}")
+        self.active = False
+
+    def _release(self) -> None:
+        for pub in self._pubs.values():
+            self.destroy_lifecycle_publisher(pub)
+        self._pubs = {}
+        if self.translator is not None:
+            self.translator.close()
+        self.translator = self.sync = self.worker = None
+
+    # ---- output -------------------------------------------------------------------------
+    def _publish(self, frame: Frame, fields: dict[str, Any]) -> None:
+        """Worker thread: the translated image with the input header, then its labels."""
+        self._pubs["image"].publish(image_msg(fields, frame.image.header))
+        for key, msg in frame.labels.items():
+            self._pubs[key].publish(msg)
+        if frame.camera_info is not None:
+            self._pubs["camera_info"].publish(frame.camera_info)
+
+    def _start_log_timer(self, period_s: float) -> None:
+        if self._log_timer is not None:
+            self.destroy_timer(self._log_timer)
+            self._log_timer = None
+        if period_s > 0:
+            self._log_timer = self.create_timer(period_s, self._log_status, clock=self._steady)
+
+    def _status_line(self) -> str:
+        backend = self.translator.backend.label if self.translator is not None else "none"
+        if self.sync is None:
+            return f"[{backend}] not configured"
+        style = self.worker.style_info if self.worker is not None else "none"
+        return f"[{backend}, style {style}] {self.sync.snapshot().line()}"
+
+    def _log_status(self) -> None:
+        self.get_logger().info(self._status_line())
+
+    def _diagnose(self, stat: Any) -> Any:
+        if self.sync is None:
+            stat.summary(DiagnosticStatus.OK, "unconfigured")
+            return stat
+        snap = self.sync.snapshot()
+        errors = self.worker.errors if self.worker is not None else 0
+        if not self.active:
+            stat.summary(DiagnosticStatus.OK, "inactive")
+        elif errors:
+            stat.summary(DiagnosticStatus.WARN, f"{errors} frames failed to translate")
+        elif snap.published == 0:
+            stat.summary(DiagnosticStatus.WARN, "no frame translated yet")
+        else:
+            stat.summary(DiagnosticStatus.OK, f"{snap.rate_hz:.1f} Hz")
+        stat.add("backend", self.translator.backend.label)
+        stat.add("model", str(self.settings.model))
+        stat.add("style", self.worker.style_info if self.worker is not None else "none")
+        stat.add("rate_hz", f"{snap.rate_hz:.2f}")
+        stat.add("latency_p50_ms", f"{snap.latency_p50_ms:.2f}")
+        stat.add("latency_p99_ms", f"{snap.latency_p99_ms:.2f}")
+        stat.add("published", str(snap.published))
+        stat.add("frames_dropped", str(snap.frames_dropped))
+        for reason, n in sorted(snap.frame_drops.items()):
+            stat.add(f"dropped_{reason}", str(n))
+        for reason, n in sorted(snap.message_drops.items()):
+            stat.add(f"messages_dropped_{reason}", str(n))
+        stat.add("pending", str(snap.pending))
+        return stat
+
+
+def main(args: list[str] | None = None) -> int:
+    """Entry point: spin the node; configure + activate it first when ``autostart``."""
+    rclpy.init(args=args)
+    node = None
+    code = 0
+    try:
+        node = TranslatorNode()
+        if node.get_parameter("autostart").value:
+            node.trigger_configure()
+            if node.translator is None:
+                node.get_logger().fatal("autostart: configure failed, exiting")
+                return 1
+            node.trigger_activate()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            if node.worker is not None:
+                node.worker.stop()
+            logging.getLogger("sim2real_gan").removeHandler(node._log_handler)
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""The node's translation loop, free of rclpy: frame -> translated image fields -> publish.
+
+``TranslationWorker`` runs in its own thread, so subscription callbacks only hand messages
+to the synchroniser and never wait for inference. It takes the newest complete frame
+(latest-frame policy of :class:`~sim2real_gan.pipeline.FrameSynchronizer`), runs the shared
+decode -> translate -> encode step (:class:`~sim2real_gan.pipeline.message_step.MessageTranslator`)
+and hands the encoded result to a publish callable together with the frame, whose labels are
+forwarded only then.
+
+Style: ``random`` draws a new seed per episode; an episode starts when the stamp goes back
+or jumps more than ``episode_gap_ns``. A style change requested from another thread
+(parameter callback) is applied by this thread before the next frame.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from sim2real_gan.node.params import StyleSpec
+from sim2real_gan.pipeline import Frame, FrameSynchronizer
+from sim2real_gan.pipeline.message_step import MessageTranslator
+
+log = logging.getLogger(__name__)
+
+class EpisodeTracker:
+    """Detects episode starts from the stream of frame stamps (ns)."""
+
+    def __init__(self, gap_ns: int):
+        self.gap_ns = int(gap_ns)
+        self.last: int | None = None
+        self.episodes = 0
+
+    def update(self, stamp_ns: int) -> bool:
+        """True when ``stamp_ns`` starts a new episode (first frame, stamp back or a gap)."""
+        new = (self.last is None or stamp_ns < self.last
+               or (self.gap_ns > 0 and stamp_ns - self.last > self.gap_ns))
+        self.last = stamp_ns
+        if new:
+            self.episodes += 1
+        return new
+
+
+def style_argument(spec: StyleSpec, rng: random.Random) -> Any:
+    """What ``Translator.set_style`` takes for a spec (a fresh seed for ``random``)."""
+    if spec.kind == "random":
+        return rng.randrange(2**31)
+    if spec.kind == "image":
+        import cv2
+
+        bgr = cv2.imread(str(spec.value), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise FileNotFoundError(f"style reference image {spec.value!r} cannot be read")
+        return np.ascontiguousarray(bgr[:, :, ::-1])
+    return spec.value
+
+
+class TranslationWorker:
+    """Thread: wait for a frame, translate it, publish it; counts errors as drops.
+
+    Args:
+        sync: the synchroniser fed by the subscription callbacks.
+        translator: a started Translator (only this thread uses it once started).
+        publish: ``publish(frame, image_fields)``: sends the image and the frame's labels.
+        aux_keys: aux input name (``uv``, ``depth``) -> label key holding that stream.
+        style: initial style; ``episode_gap_ns`` as in :class:`EpisodeTracker`.
+    """
+
+    def __init__(self, sync: FrameSynchronizer, translator: Any,
+                 publish: Callable[[Frame, dict[str, Any]], None], *,
+                 aux_keys: Mapping[str, str] | None = None, style: StyleSpec | None = None,
+                 episode_gap_ns: int = 1_000_000_000, seed: int | None = None):
+        self.sync = sync
+        self.translator = translator
+        self.publish = publish
+        self.step_fn = MessageTranslator(translator.translate, aux_keys)
+        self.episodes = EpisodeTracker(episode_gap_ns)
+        self.errors = 0
+        self.style_info = "none"
+        self._has_style = bool(getattr(getattr(translator, "manifest", None), "style_dim", 0))
+        self._rng = random.Random(seed)
+        self._style = style or StyleSpec("random")
+        self._style_dirty = True
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ---- control ------------------------------------------------------------------------
+    def request_style(self, spec: StyleSpec) -> None:
+        """Switch style before the next frame (thread-safe)."""
+        with self._lock:
+            self._style = spec
+            self._style_dirty = True
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="sim2real_translate",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # ---- loop ---------------------------------------------------------------------------
+    def _apply_style(self, new_episode: bool) -> None:
+        with self._lock:
+            spec, dirty = self._style, self._style_dirty
+            self._style_dirty = False
+        if not self._has_style or not (dirty or (new_episode and spec.kind == "random")):
+            return
+        arg = style_argument(spec, self._rng)
+        self.translator.set_style(arg)
+        self.style_info = (f"random seed {arg}" if spec.kind == "random"
+                           else f"{spec.kind} {spec.value}")
+        log.info("episode %d: style %s", self.episodes.episodes, self.style_info)
+
+    def step(self, frame: Frame) -> None:
+        """Translate and publish one frame (the loop body; also used by tests)."""
+        self._apply_style(self.episodes.update(frame.stamp_ns))
+        fields = self.step_fn(frame.image, frame.labels)
+        self.publish(frame, fields)
+        self.sync.mark_published(frame)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            frame = self.sync.wait(timeout_s=0.1)
+            if frame is None:
+                self.sync.expire()
+                continue
+            try:
+                self.step(frame)
+            except Exception as exc:  # noqa: BLE001 - one bad frame must not stop the node
+                self.errors += 1
+                self.sync.stats.drop_frame("error")
+                if self.errors <= 5 or self.errors % 100 == 0:
+                    log.error("frame %d not translated (%d errors so far): %s",
+                              frame.stamp_ns, self.errors, exc)
