@@ -14,11 +14,15 @@ import sys
 from collections.abc import Sequence
 
 from sim2real_gan import __version__
+from sim2real_gan.cli import demo as demo_cmd
 from sim2real_gan.cli import export as export_cmd
+from sim2real_gan.cli import translate_bag as translate_bag_cmd
 
 # Explicit registry: only commands that work are listed here.
 COMMANDS: list = [
     export_cmd,
+    translate_bag_cmd,
+    demo_cmd,
 ]
 
 

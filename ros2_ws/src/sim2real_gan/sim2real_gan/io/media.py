@@ -29,6 +29,7 @@ def _tmp_sibling(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
+    os.chmod(name, 0o644)  # mkstemp makes 0600; outputs are ordinary files
     return Path(name)
 
 

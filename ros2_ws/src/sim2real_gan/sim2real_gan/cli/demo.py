@@ -1,0 +1,194 @@
+"""``sim2real-gan demo``: simulator -> translator -> rosbag2, a preview and a throughput line.
+
+Writes into ``--out`` (default ``./demo_out``):
+  sim_bag/            the simulated input (``/sim/camera/*``: image, labels, depth, uv, flow)
+  realistic_bag/      ``/realistic/camera/*``: translated image + the preserved labels
+  preview.mp4|.gif    input | translated | labels, side by side, every frame
+  preview_strip.png   a few frames stacked (input / translated / labels per row)
+  summary.json        the numbers behind the throughput line
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from sim2real_gan.cli.translate_bag import add_model_args, load_translator, make_step
+
+log = logging.getLogger("sim2real_gan.demo")
+
+IMAGE_TOPIC = "/sim/camera/image_raw"
+SEG_TOPIC = "/sim/camera/segmentation"
+OUTPUTS = ("sim_bag", "realistic_bag", "preview.mp4", "preview.gif", "preview_strip.png",
+           "summary.json")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "demo", help="simulate, translate and record: the product in one command",
+        description="Run the built-in endoscope simulator, translate every frame with the "
+        "shipped model, record a rosbag2 with /realistic/camera/* and the preserved labels, "
+        "and write a side-by-side preview and a throughput line.")
+    p.add_argument("--out", type=Path, default=Path("demo_out"),
+                   help="output directory (default ./demo_out)")
+    p.add_argument("--frames", type=int, default=120, help="number of frames (default 120)")
+    p.add_argument("--size", type=str, default="256x256", metavar="WxH",
+                   help="image size (default 256x256)")
+    p.add_argument("--seed", type=int, default=0, help="scene seed of the simulator (default 0)")
+    p.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap",
+                   help="bag storage (default mcap)")
+    p.add_argument("--preview", choices=("mp4", "gif"), default="mp4",
+                   help="preview format (default mp4)")
+    p.add_argument("--strip-frames", type=int, default=4,
+                   help="frames in preview_strip.png (default 4)")
+    p.add_argument("--force", action="store_true", help="replace earlier demo outputs in --out")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_model_args(p)
+    p.set_defaults(func=run)
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--size must be WxH, e.g. 256x256, got {text!r}") from None
+    if not (8 <= w <= 8192 and 8 <= h <= 8192):
+        raise ValueError(f"--size must be within 8..8192 per side, got {text!r}")
+    return w, h
+
+
+def _colorize(labels: np.ndarray) -> np.ndarray:
+    try:
+        from sim2real_gan.sim.config import colorize_labels
+    except ImportError:  # pragma: no cover - the simulator ships with the package
+        from sim2real_gan.pipeline.preview import colorize as colorize_labels
+    return colorize_labels(labels)
+
+
+class _PreviewSink:
+    """Collects side-by-side frames into a video/GIF and keeps a few for the strip."""
+
+    def __init__(self, out: Path, fmt: str, total: int, strip_frames: int):
+        from sim2real_gan.io.media import VideoWriter
+
+        self.path = out / f"preview.{fmt}"
+        self.fmt = fmt
+        self.video = VideoWriter(self.path, fps=15).__enter__() if fmt == "mp4" else None
+        self.gif: list[np.ndarray] = []
+        picks = np.linspace(0, max(total - 1, 0), num=max(1, min(strip_frames, total)))
+        self.pick = {int(round(i)) for i in picks}
+        self.rows: list[np.ndarray] = []
+        self.index = 0
+        self.seconds = 0.0  # time spent here, kept out of the bag-to-bag rate
+
+    def __call__(self, frame: Any, image: Any, fields: dict) -> None:
+        from sim2real_gan.io.image_codec import image_to_numpy, to_rgb8
+        from sim2real_gan.pipeline.preview import side_by_side
+
+        t0 = time.perf_counter()
+        src = to_rgb8(image_to_numpy(image), image.encoding)
+        dst = to_rgb8(image_to_numpy(SimpleNamespace(**fields)), fields["encoding"])
+        labels = _colorize(image_to_numpy(frame.labels[SEG_TOPIC].decode()))
+        row = side_by_side([("sim input", src), ("translated", dst), ("labels", labels)])
+        if self.video is not None:
+            self.video.write(row)
+        elif self.index % 2 == 0:  # GIFs get big: every other frame
+            self.gif.append(row)
+        if self.index in self.pick:
+            self.rows.append(row)
+        self.index += 1
+        self.seconds += time.perf_counter() - t0
+
+    def close(self, out: Path, failed: bool = False) -> None:
+        from sim2real_gan.io.media import write_gif, write_image
+        from sim2real_gan.pipeline.preview import strip
+
+        if self.video is not None:
+            self.video.__exit__(RuntimeError if failed else None, None, None)
+        if failed:
+            return
+        if self.fmt == "gif":
+            write_gif(self.path, self.gif, fps=7.5)
+        write_image(out / "preview_strip.png", strip(self.rows))
+
+
+def run(args: argparse.Namespace) -> int:
+    from sim2real_gan.pipeline.bag_translate import BagTranslateConfig, translate_bag
+    from sim2real_gan.pipeline.sim_source import simulate_to_bag
+    from sim2real_gan.runtime import BackendUnavailable
+
+    width, height = _size(args.size)
+    if args.frames < 1 or args.strip_frames < 1:
+        raise ValueError(f"--frames and --strip-frames must be >= 1, got {args.frames}, "
+                         f"{args.strip_frames}")
+    out: Path = args.out
+    existing = [n for n in OUTPUTS if (out / n).exists()]
+    if existing and not args.force:
+        raise FileExistsError(f"{out} already holds demo outputs {existing} (use --force)")
+    try:
+        translator = load_translator(args)
+    except BackendUnavailable as exc:
+        log.error("%s", exc)
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
+    progress = not args.no_progress
+    try:
+        sim_fps = simulate_to_bag(out / "sim_bag", frames=args.frames, width=width,
+                                  height=height, seed=args.seed, storage=args.storage,
+                                  overwrite=args.force, progress=progress)
+        step = make_step(translator, IMAGE_TOPIC)
+        _warm_up(translator, height, width)
+        sink = _PreviewSink(out, args.preview, args.frames, args.strip_frames)
+        t0 = time.perf_counter()
+        try:
+            report = translate_bag(out / "sim_bag", out / "realistic_bag", step,
+                                   BagTranslateConfig(image_topic=IMAGE_TOPIC,
+                                                      storage=args.storage, progress=progress,
+                                                      overwrite=args.force),
+                                   on_frame=sink)
+        except BaseException:
+            sink.close(out, failed=True)
+            raise
+        wall = time.perf_counter() - t0 - sink.seconds
+        sink.close(out)
+    finally:
+        translator.close()
+    summary = {
+        "size": [width, height], "frames": report.frames_out, "frames_in": report.images_in,
+        "backend": translator.backend.label, "model_preset": translator.manifest.preset,
+        "engine_fps": round(report.times.engine_fps, 2),
+        "message_path_fps": round(report.message_path_fps, 2),
+        "bag_to_bag_fps": round(report.frames_out / wall, 2) if wall > 0 else 0.0,
+        "simulator_fps": round(sim_fps, 2),
+        "drops": report.stats.frame_drops,
+    }
+    line = (f"throughput {width}x{height} on {summary['backend']} ({summary['model_preset']}): "
+            f"engine {summary['engine_fps']:.1f} fps, message path (decode+translate+encode) "
+            f"{summary['message_path_fps']:.1f} fps, bag to bag (read+sync+path+write) "
+            f"{summary['bag_to_bag_fps']:.1f} fps; simulator {summary['simulator_fps']:.1f} fps; "
+            f"{report.frames_out}/{report.images_in} frames")
+    summary["line"] = line
+    stale = out / ("preview.gif" if args.preview == "mp4" else "preview.mp4")
+    if stale.exists():  # from an earlier --preview choice
+        stale.unlink()
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(line)
+    print(f"wrote {out / 'realistic_bag'} ({', '.join(sorted(report.output_topics))}), "
+          f"{sink.path}, {out / 'preview_strip.png'}")
+    return 0
+
+
+def _warm_up(translator: Any, height: int, width: int, runs: int = 2) -> None:
+    """First calls allocate buffers / pick kernels; keep them out of the timings."""
+    rgb = np.zeros((height, width, 3), np.uint8)
+    aux = {src.name: np.zeros((height, width, src.channels), np.float32)
+           for src in translator.manifest.aux}
+    for _ in range(runs):
+        translator.translate(rgb, **aux)
