@@ -40,7 +40,13 @@ from sim2real_gan.node.params import (
 )
 from sim2real_gan.node.ros_messages import descriptor, image_msg, qos_profile, stamp_ns
 from sim2real_gan.node.worker import TranslationWorker
-from sim2real_gan.pipeline import Frame, FrameSynchronizer, SyncConfig
+from sim2real_gan.pipeline import (
+    CAMERA_INFO_KEY,
+    IMAGE_KEY,
+    Frame,
+    FrameSynchronizer,
+    SyncConfig,
+)
 
 SUCCESS = TransitionCallbackReturn.SUCCESS
 FAILURE = TransitionCallbackReturn.FAILURE
@@ -178,24 +184,41 @@ class TranslatorNode(LifecycleNode):
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         ret = super().on_activate(state)
-        s, sync = self.settings, self.sync
+        s = self.settings
         qos = qos_profile(s.qos, s.queue_depth)
+        self._last_image_ns = None
         self._subs = [self.create_subscription(
-            Image, s.topics.image_in, lambda m: sync.add_image(stamp_ns(m.header.stamp), m),
-            qos)]
+            Image, s.topics.image_in, lambda m: self._on_message(IMAGE_KEY, m), qos)]
         if s.forward_camera_info:
             self._subs.append(self.create_subscription(
                 CameraInfo, s.topics.camera_info_in,
-                lambda m: sync.add_camera_info(stamp_ns(m.header.stamp), m), qos))
-        for key in sync.config.label_keys:
+                lambda m: self._on_message(CAMERA_INFO_KEY, m), qos))
+        for key in self.sync.config.label_keys:
             self._subs.append(self.create_subscription(
-                Image, key, lambda m, k=key: sync.add_label(k, stamp_ns(m.header.stamp), m),
-                qos))
+                Image, key, lambda m, k=key: self._on_message(k, m), qos))
         self.worker.start()
         self.active = True
         self._start_log_timer(self.get_parameter("log_period_s").value)
         self.get_logger().info("active")
         return ret
+
+    def _on_message(self, key: str, msg: Any) -> None:
+        """Subscription callback: hand the message to the synchroniser (never blocks)."""
+        stamp = stamp_ns(msg.header.stamp)
+        if key == IMAGE_KEY:
+            if self._last_image_ns is not None and stamp < self._last_image_ns:
+                self._restart_sync(stamp)
+            self._last_image_ns = stamp
+        self.sync.add(key, stamp, msg)
+
+    def _restart_sync(self, stamp: int) -> None:
+        """The image stamp went back (simulation reset): start a fresh synchroniser (same
+        counters), since the old one would drop every older stamp as late."""
+        old = self.sync
+        self.sync = FrameSynchronizer(old.config, stats=old.stats)
+        self.worker.sync = self.sync
+        self.get_logger().warning(f"image stamp went back ({self._last_image_ns} -> {stamp} "
+                                  "ns): simulation reset, new episode")
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._stop_streaming()

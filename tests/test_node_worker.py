@@ -1,0 +1,187 @@
+"""The node's translation thread without ROS: real Translator (ONNX Runtime), real
+synchroniser, Image messages from the rosbags typestore (same fields as rclpy's)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sim2real_gan.io.image_codec import image_to_numpy
+from sim2real_gan.io.ros_types import image_msg, make_header, stamp_to_ns
+from sim2real_gan.node.params import StyleSpec
+from sim2real_gan.node.worker import EpisodeTracker, TranslationWorker, style_argument
+from sim2real_gan.pipeline import FrameSynchronizer, SyncConfig
+from sim2real_gan.runtime import Translator
+from sim2real_gan.runtime.styles import seed_style
+from test_export_onnx import make_artifact
+
+SEG, DEPTH, UV = "/sim/camera/segmentation", "/sim/camera/depth", "/sim/camera/uv"
+H, W = 24, 32
+
+
+@pytest.fixture(scope="module")
+def artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_artifact(tmp_path_factory.mktemp("node_plain"))
+
+
+@pytest.fixture(scope="module")
+def uv_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_artifact(tmp_path_factory.mktemp("node_uv"), aux=("uv",), texture=4)
+
+
+def add_frame(sync: FrameSynchronizer, stamp: int, uv: bool = False,
+              encoding: str = "rgb8") -> None:
+    """One frame's messages, labels first (arrival order must not matter)."""
+    header = make_header(stamp, "endoscope_optical_frame")
+    rng = np.random.default_rng(stamp % 2**32)
+    sync.add_label(SEG, stamp, image_msg(np.full((H, W), stamp % 7, np.uint8), "mono8", header))
+    sync.add_label(DEPTH, stamp, image_msg(np.full((H, W), 0.1, np.float32), "32FC1", header))
+    if uv:
+        sync.add_label(UV, stamp, image_msg(rng.random((H, W, 2), np.float32), "32FC2", header))
+    if encoding == "16UC1":
+        sync.add_image(stamp, image_msg(np.zeros((H, W), np.uint16), "16UC1", header))
+    else:
+        sync.add_image(stamp, image_msg(rng.integers(0, 255, (H, W, 3), np.uint8), encoding,
+                                        header))
+
+
+class Recorder:
+    """The publish callable: keeps (image stamp, output image, label stamps)."""
+
+    def __init__(self, delay_s: float = 0.0):
+        self.out: list[tuple[int, np.ndarray, dict[str, int], str]] = []
+        self.delay_s = delay_s
+        self.lock = threading.Lock()
+
+    def __call__(self, frame, fields) -> None:
+        time.sleep(self.delay_s)  # a slow consumer, to overload the pipeline
+        img = np.frombuffer(fields["data"], np.uint8).reshape(fields["height"], fields["width"],
+                                                               3)
+        labels = {k: stamp_to_ns(m.header.stamp) for k, m in frame.labels.items()}
+        with self.lock:
+            self.out.append((stamp_to_ns(frame.image.header.stamp), img.copy(), labels,
+                             fields["encoding"]))
+
+
+def make_sync(keys=(SEG, DEPTH)) -> FrameSynchronizer:
+    return FrameSynchronizer(SyncConfig(label_keys=keys, camera_info=False, max_pending=4))
+
+
+def test_each_frame_is_translated_with_its_own_labels(artifact: Path) -> None:
+    t = Translator.from_artifact(artifact, backend="onnxruntime")
+    sync, rec = make_sync(), Recorder()
+    worker = TranslationWorker(sync, t, rec, style=StyleSpec("seed", 1))
+    for i in range(3):
+        add_frame(sync, 1_000 + i, encoding="bgr8")
+        worker.step(sync.pop())
+    assert [s for s, *_ in rec.out] == [1_000, 1_001, 1_002]
+    for stamp, img, labels, enc in rec.out:
+        assert labels == {SEG: stamp, DEPTH: stamp}
+        assert img.shape == (H, W, 3) and enc == "bgr8"  # input encoding and size kept
+    assert sync.snapshot().published == 3
+
+
+def test_overload_drops_stale_frames_and_never_mismatches(artifact: Path) -> None:
+    """A producer much faster than the consumer: bounded memory, drops counted, every
+    published label carries its image's stamp."""
+    t = Translator.from_artifact(artifact, backend="onnxruntime")
+    sync, rec = make_sync(), Recorder(delay_s=0.02)
+    worker = TranslationWorker(sync, t, rec, style=StyleSpec("seed", 0))
+    worker.start()
+    try:
+        for i in range(60):
+            add_frame(sync, 10_000_000 * (i + 1))
+            assert sync.pending_count <= 4 * 3  # frames + orphans stay bounded
+            time.sleep(0.002)
+    finally:
+        deadline = time.monotonic() + 5
+        while sync.pending_count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        worker.stop()
+    snap = sync.snapshot()
+    assert 0 < snap.published < 60 and snap.frame_drops.get("stale", 0) > 0
+    assert snap.published + snap.frames_dropped == 60
+    stamps = [s for s, *_ in rec.out]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+    assert all(labels == {SEG: s, DEPTH: s} for s, _, labels, _ in rec.out)
+    assert not worker.running
+
+
+def test_random_style_changes_per_episode_fixed_style_does_not(artifact: Path) -> None:
+    t = Translator.from_artifact(artifact, backend="onnxruntime")
+    sync = make_sync()
+    worker = TranslationWorker(sync, t, Recorder(), style=StyleSpec("random"),
+                               episode_gap_ns=1_000_000_000, seed=5)
+    codes = []
+    for stamp in (0, 33_000_000, 5_000_000_000, 5_033_000_000, 1_000):  # gap, then reset
+        add_frame(sync, stamp)
+        frame = sync.pop()
+        if frame is None:  # a stamp going back is "late" for the synchroniser: new sync
+            sync = worker.sync = make_sync()
+            add_frame(sync, stamp)
+            frame = sync.pop()
+        worker.step(frame)
+        codes.append(t.style)
+    np.testing.assert_array_equal(codes[0], codes[1])  # same episode, same style
+    assert not np.array_equal(codes[1], codes[2]) and not np.array_equal(codes[3], codes[4])
+    assert worker.episodes.episodes == 3
+    worker.request_style(StyleSpec("seed", 3))
+    add_frame(sync, 2_000)
+    worker.step(sync.pop())
+    np.testing.assert_array_equal(t.style, seed_style(3, t.manifest.style_dim))
+    assert worker.style_info == "seed 3"
+
+
+def test_bad_frame_is_counted_and_the_loop_goes_on(artifact: Path) -> None:
+    t = Translator.from_artifact(artifact, backend="onnxruntime")
+    sync, rec = make_sync(), Recorder()
+    worker = TranslationWorker(sync, t, rec)
+    worker.start()
+    try:
+        add_frame(sync, 100, encoding="16UC1")  # not a colour image
+        deadline = time.monotonic() + 5
+        while worker.errors == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        add_frame(sync, 200)
+        while not rec.out and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        worker.stop()
+    assert worker.errors == 1 and sync.snapshot().frame_drops.get("error") == 1
+    assert [s for s, *_ in rec.out] == [200]
+
+
+def test_aux_input_comes_from_its_label_topic(uv_artifact: Path) -> None:
+    t = Translator.from_artifact(uv_artifact, backend="onnxruntime")
+    sync, rec = make_sync((SEG, DEPTH, UV)), Recorder()
+    worker = TranslationWorker(sync, t, rec, aux_keys={"uv": UV}, style=StyleSpec("seed", 2))
+    add_frame(sync, 7, uv=True)
+    frame = sync.pop()
+    worker.step(frame)
+    expected = t.translate(np.ascontiguousarray(image_to_numpy(frame.image)),
+                           uv=image_to_numpy(frame.labels[UV]))
+    np.testing.assert_array_equal(rec.out[0][1], expected)
+    assert rec.out[0][2] == {SEG: 7, DEPTH: 7, UV: 7}
+
+
+def test_episode_tracker_and_style_arguments(tmp_path: Path) -> None:
+    ep = EpisodeTracker(gap_ns=10)
+    assert [ep.update(s) for s in (0, 5, 15, 30, 29)] == [True, False, False, True, True]
+    import random
+
+    rng = random.Random(0)
+    a, b = style_argument(StyleSpec("random"), rng), style_argument(StyleSpec("random"), rng)
+    assert isinstance(a, int) and a != b
+    assert style_argument(StyleSpec("name", "default"), rng) == "default"
+    with pytest.raises(FileNotFoundError, match="cannot be read"):
+        style_argument(StyleSpec("image", str(tmp_path / "missing.png")), rng)
+    import cv2
+
+    ref = np.zeros((4, 5, 3), np.uint8)
+    ref[..., 0] = 255  # red in RGB
+    cv2.imwrite(str(tmp_path / "ref.png"), ref[:, :, ::-1])
+    np.testing.assert_array_equal(style_argument(StyleSpec("image", str(tmp_path / "ref.png")),
+                                                 rng), ref)
