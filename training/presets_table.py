@@ -11,7 +11,6 @@ import io
 import time
 
 import torch
-
 from sim2real_gan.models import (
     PRESETS,
     StyleEncoder,

@@ -1,0 +1,15 @@
+"""Training data: frame sources (simulator, rosbag2, folders, videos), consistent pair
+augmentation, and the deterministic, rank-sharded datasets the trainer iterates."""
+
+from .augment import augment_pair, crop_frame
+from .datasets import RealFrames, SimPairs, StepBatchSampler, TranslationDataset, sample_numbers
+from .sources import (
+    SIM_TOPICS,
+    SourceConfig,
+    build_source,
+)
+
+__all__ = [
+    "SIM_TOPICS", "RealFrames", "SimPairs", "SourceConfig", "StepBatchSampler", "TranslationDataset",
+    "augment_pair", "build_source", "crop_frame", "sample_numbers",
+]

@@ -1,0 +1,135 @@
+"""Deterministic, resumable, rank-sharded datasets.
+
+The trainer asks for *sample numbers* n = 0, 1, 2, ... (see :func:`sample_numbers`): sample
+n draws sim pair ``perm_e[n mod N]`` of epoch ``e = n // N`` (a seeded permutation per
+epoch), a real frame the same way, and its augmentation from ``rng(seed, n)``. So the data
+of step k depends only on (seed, k, rank, world size): ranks see disjoint samples and a
+resumed run sees exactly the samples it would have seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from .augment import augment_pair, crop_frame
+from .frames import FrameRef
+from .sources import Sequence_
+
+
+class SimPairs:
+    """All consecutive pairs (t, t+1) inside each sequence."""
+
+    def __init__(self, seqs: list[Sequence_]) -> None:
+        self.seqs = seqs
+        self.index = [(i, t) for i, s in enumerate(seqs) for t in range(len(s) - 1)]
+        if not self.index:
+            raise ValueError("sim data: no sequence has two consecutive frames")
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def load(self, j: int) -> tuple[dict, dict]:
+        i, t = self.index[j]
+        return self.seqs[i][t].load(), self.seqs[i][t + 1].load()
+
+
+class RealFrames:
+    def __init__(self, seqs: list[Sequence_]) -> None:
+        self.frames: list[FrameRef] = [f for s in seqs for f in s]
+        if not self.frames:
+            raise ValueError("real data: no frames")
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def load(self, j: int) -> dict:
+        return self.frames[j].load()
+
+
+def _perm_index(n: int, size: int, seed: int, salt: int, cache: dict) -> int:
+    epoch, j = divmod(n, size)
+    key = (salt, epoch)
+    if key not in cache:
+        if len(cache) > 8:
+            cache.clear()
+        cache[key] = np.random.default_rng([seed, salt, epoch]).permutation(size)
+    return int(cache[key][j])
+
+
+def _image(a: np.ndarray) -> torch.Tensor:
+    """uint8 (H,W,3) -> float (3,H,W) in [-1,1]."""
+    return torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1).float() / 127.5 - 1
+
+
+def _aux(fr: dict, names: tuple[str, ...]) -> torch.Tensor:
+    parts = []
+    for name in names:
+        a = fr[name]
+        parts.append(torch.from_numpy(np.ascontiguousarray(a, np.float32)).reshape(
+            a.shape[0], a.shape[1], -1).permute(2, 0, 1))
+    return torch.cat(parts, 0)
+
+
+class TranslationDataset(Dataset):
+    """Sample n -> dict of tensors (crop H x W):
+
+    ``sim_t``, ``sim_t1`` (3,H,W) in [-1,1]; ``flow`` (2,H,W) px; ``valid`` (1,H,W) 0/1;
+    ``aux_t``, ``aux_t1`` (A,H,W) when ``aux`` names are given (generator order);
+    ``labels_t`` (H,W) int64 when labels were loaded; ``target_t``/``target_t1`` (paired);
+    ``real`` (3,H,W) when real frames are given; ``n`` the sample number.
+    """
+
+    def __init__(self, sim: SimPairs, real: RealFrames | None, crop: tuple[int, int],
+                 seed: int = 0, hflip: bool = True, vflip: bool = False,
+                 aux: tuple[str, ...] = ()) -> None:
+        self.sim, self.real, self.crop = sim, real, tuple(crop)
+        self.seed, self.hflip, self.vflip, self.aux = seed, hflip, vflip, tuple(aux)
+        self._cache: dict = {}
+
+    def __len__(self) -> int:
+        return 2 ** 62  # sample numbers are unbounded; the sampler decides
+
+    def __getitem__(self, n: int) -> dict[str, torch.Tensor]:
+        rng = np.random.default_rng([self.seed, int(n), 7])
+        j = _perm_index(n, len(self.sim), self.seed, 1, self._cache)
+        fr_t, fr_t1 = augment_pair(*self.sim.load(j), rng, self.crop, self.hflip, self.vflip)
+        out = {"n": torch.tensor(int(n)), "sim_t": _image(fr_t["image"]),
+               "sim_t1": _image(fr_t1["image"])}
+        if "flow" in fr_t:
+            out["flow"] = torch.from_numpy(fr_t["flow"].astype(np.float32)).permute(2, 0, 1)
+            out["valid"] = torch.from_numpy(fr_t["valid"].astype(np.float32))[None]
+        if self.aux:
+            out["aux_t"], out["aux_t1"] = _aux(fr_t, self.aux), _aux(fr_t1, self.aux)
+        if "labels" in fr_t:
+            out["labels_t"] = torch.from_numpy(fr_t["labels"].astype(np.int64))
+        if "target" in fr_t:
+            out["target_t"], out["target_t1"] = _image(fr_t["target"]), _image(fr_t1["target"])
+        if self.real is not None:
+            k = _perm_index(n, len(self.real), self.seed, 2, self._cache)
+            out["real"] = _image(crop_frame(self.real.load(k), rng, self.crop, self.hflip,
+                                            self.vflip)["image"])
+        return out
+
+
+def sample_numbers(step: int, batch: int, rank: int = 0, world: int = 1) -> list[int]:
+    """Sample numbers of ``rank``'s local batch at ``step`` (disjoint across ranks)."""
+    base = (step * world + rank) * batch
+    return list(range(base, base + batch))
+
+
+class StepBatchSampler(Sampler[list[int]]):
+    """Yields the local batch of sample numbers for steps ``start .. stop-1``."""
+
+    def __init__(self, start: int, stop: int, batch: int, rank: int = 0, world: int = 1) -> None:
+        self.start, self.stop, self.batch, self.rank, self.world = start, stop, batch, rank, world
+
+    def __len__(self) -> int:
+        return max(0, self.stop - self.start)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for step in range(self.start, self.stop):
+            yield sample_numbers(step, self.batch, self.rank, self.world)
