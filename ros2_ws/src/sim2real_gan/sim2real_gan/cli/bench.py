@@ -1,0 +1,95 @@
+"""``sim2real-gan bench``: backend x preset x resolution timings, with the CycleGAN baseline."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+from pathlib import Path
+
+from sim2real_gan.cli.export import _resolution
+
+log = logging.getLogger("sim2real_gan.bench")
+
+
+def _csv(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _resolutions(text: str) -> list[tuple[int, int]]:
+    """'256x256,1280x720' (W x H as cameras are named) -> [(H, W), ...]."""
+    out = []
+    for t in _csv(text):
+        w, h = _resolution(t)
+        out.append((h, w))
+    return out
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="benchmark backends x presets x resolutions",
+                       description="Time the engine alone and the full sensor_msgs/Image -> "
+                       "translate -> sensor_msgs/Image path for each backend, preset and "
+                       "resolution, beside PyTorch eager FP32 CycleGAN ResNet-9 (baseline).")
+    p.add_argument("--backends", type=_csv, default=[],
+                   help="comma list of onnxruntime-cpu, onnxruntime-cuda, torch-cpu, "
+                   "torch-cuda, tensorrt-cuda (default: all that start here)")
+    p.add_argument("--presets", type=_csv, default=["rt", "base"],
+                   help="comma list of generator presets (default rt,base)")
+    p.add_argument("--resolutions", type=_resolutions,
+                   default=[(256, 256), (512, 512), (720, 1280), (1080, 1920)],
+                   help="comma list of WxH (default 256x256,512x512,1280x720,1920x1080)")
+    p.add_argument("--iters", type=int, default=50, help="timed frames per cell (default 50)")
+    p.add_argument("--warmup", type=int, default=3, help="untimed frames first (default 3)")
+    p.add_argument("--max-seconds", type=float, default=10.0,
+                   help="stop a cell's path after this long (>= 3 samples; default 10)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads for onnxruntime/torch (default: usable cores)")
+    p.add_argument("--no-baseline", action="store_true", help="skip the CycleGAN baseline")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: tiny preset, 64x64, 3 frames (for tests)")
+    p.add_argument("--markdown", type=Path, default=None, help="also write a Markdown table")
+    p.add_argument("--json", type=Path, default=None, help="also write all numbers as JSON")
+    p.set_defaults(func=run)
+
+
+def machine_line() -> str:
+    """One line naming the machine, CPU count and load, for the results."""
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    return (f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs, load average "
+            f"{load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from sim2real_gan.runtime.benchmark import (
+        BenchConfig,
+        available_backends,
+        format_table,
+        rows_to_json,
+        run_benchmark,
+    )
+
+    cfg = BenchConfig(backends=args.backends, presets=args.presets,
+                      resolutions=args.resolutions, warmup=args.warmup, iters=args.iters,
+                      max_seconds=args.max_seconds, baseline=not args.no_baseline,
+                      threads=args.threads)
+    if args.quick:
+        cfg.presets, cfg.resolutions = ["tiny"], [(64, 64)]
+        cfg.warmup, cfg.iters, cfg.max_seconds, cfg.min_iters = 1, 3, 1.0, 2
+    known = available_backends()
+    unknown = [b for b in cfg.backends if b not in known]
+    if unknown:
+        raise ValueError(f"backends {unknown} cannot run here; available: {known}")
+    before = machine_line()
+    rows, info = run_benchmark(cfg, progress=not args.quick)
+    info["machine_before"], info["machine_after"] = before, machine_line()
+    peaks = ", ".join(f"{d} {g:.0f} GFLOP/s" for d, g in info["peak_gflops"].items())
+    print(f"machine: {before}; measured matmul peak: {peaks}")
+    print(format_table(rows))
+    if args.markdown:
+        args.markdown.write_text(f"Machine: {before}; matmul peak {peaks}\n\n"
+                                 + format_table(rows, markdown=True) + "\n")
+    if args.json:
+        args.json.write_text(json.dumps(rows_to_json(rows, info), indent=2) + "\n")
+    return 0

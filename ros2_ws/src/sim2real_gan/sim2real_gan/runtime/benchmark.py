@@ -1,0 +1,292 @@
+"""Benchmark: backend x preset x resolution, engine-only vs message-to-message, vs baseline.
+
+Every timing is wall clock per frame (batch 1). ``engine`` is the network on prepared
+tensors (``Backend.run``); ``message`` is what the node does per frame: decode a
+``sensor_msgs/Image`` (rgb8), translate (resize/pad, normalise, run, back to uint8), encode
+a new ``sensor_msgs/Image``. The baseline is what users of CycleGAN code run: PyTorch eager
+FP32 ResNet-9, frame by frame, on the same device.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+RESOLUTIONS: list[tuple[int, int]] = [(256, 256), (512, 512), (720, 1280), (1080, 1920)]
+PRESETS = ["rt", "base"]
+BASELINE = ("torch-eager-fp32", "cyclegan")
+
+
+@dataclass
+class BenchConfig:
+    """What to measure. ``backends``: names like "onnxruntime-cpu", "torch-cuda", "tensorrt-cuda";
+    empty = every backend that starts here."""
+
+    backends: list[str] = field(default_factory=list)
+    presets: list[str] = field(default_factory=lambda: list(PRESETS))
+    resolutions: list[tuple[int, int]] = field(default_factory=lambda: list(RESOLUTIONS))
+    warmup: int = 3
+    iters: int = 50
+    max_seconds: float = 10.0  # per cell and path; at least ``min_iters`` samples regardless
+    min_iters: int = 3
+    baseline: bool = True
+    threads: int | None = None
+
+
+@dataclass
+class Timing:
+    n: int
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def fps(self) -> float:
+        return 1000.0 / self.p50_ms if self.p50_ms > 0 else float("inf")
+
+
+@dataclass
+class BenchRow:
+    backend: str
+    preset: str
+    height: int
+    width: int
+    gmac: float
+    engine: Timing
+    message: Timing
+    peak_fraction: float  # engine FLOP/s over the device's measured matmul FLOP/s
+
+    @property
+    def overhead(self) -> float:
+        """Message path over engine alone, as a fraction (0.1 = 10 % slower)."""
+        return self.message.p50_ms / self.engine.p50_ms - 1.0
+
+
+def time_calls(fn: Callable[[], object], cfg: BenchConfig) -> Timing:
+    """Run ``fn`` ``cfg.warmup`` times, then time it up to ``cfg.iters`` times or
+    ``cfg.max_seconds`` (never fewer than ``cfg.min_iters`` samples)."""
+    for _ in range(cfg.warmup):
+        fn()
+    samples: list[float] = []
+    start = time.perf_counter()
+    while len(samples) < cfg.iters:
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+        if len(samples) >= cfg.min_iters and time.perf_counter() - start > cfg.max_seconds:
+            break
+    ms = np.array(samples) * 1e3
+    return Timing(len(samples), float(np.percentile(ms, 50)), float(np.percentile(ms, 99)))
+
+
+def measure_peak_gflops(device: str, seconds: float = 1.0) -> float:
+    """Best observed matmul throughput (GFLOP/s): FP32 2048^3 on CPU, FP16 8192^3 on CUDA."""
+    import torch
+
+    cuda = device.startswith("cuda")
+    n = 8192 if cuda else 2048
+    dtype = torch.float16 if cuda else torch.float32
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
+    best = 0.0
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end or best == 0.0:
+        if cuda:
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        a @ b
+        if cuda:
+            torch.cuda.synchronize()
+        best = max(best, 2 * n**3 / (time.perf_counter() - t0) / 1e9)
+    return best
+
+
+def _synthetic_frame(h: int, w: int) -> np.ndarray:
+    y, x = np.mgrid[0:h, 0:w]
+    return np.stack([(x * 255 // max(w - 1, 1)), (y * 255 // max(h - 1, 1)),
+                     ((x + y) % 256)], -1).astype(np.uint8)
+
+
+def _message_path(translator, rgb: np.ndarray) -> Callable[[], object]:
+    """The node's per-frame work: decode msg -> translate -> encode msg."""
+    from sim2real_gan.io import image_msg, image_to_numpy, make_header
+    from sim2real_gan.io.image_codec import to_rgb8
+
+    msg = image_msg(rgb, "rgb8", make_header(1, "endoscope_optical_frame"))
+
+    def step() -> object:
+        frame = to_rgb8(image_to_numpy(msg), msg.encoding)
+        out = translator.translate(frame)
+        return image_msg(out, "rgb8", msg.header)
+
+    return step
+
+
+def _engine_path(translator, h: int, w: int) -> Callable[[], object]:
+    """The network alone on already-normalised tensors of the size the translator runs."""
+    plan = translator._plan(h, w)
+    m = translator.manifest
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 3, plan.run_h, plan.run_w)).astype(np.float32)
+    s = translator._styles(1)
+    aux = (np.random.default_rng(1).random((1, m.aux_channels, plan.run_h, plan.run_w),
+                                           dtype=np.float32) if m.aux_channels else None)
+    return lambda: translator.backend.run(x, s, aux)
+
+
+def _prepare_artifacts(presets: list[str], workdir: Path) -> dict[str, Path]:
+    """Random-weight checkpoints + exported artifacts for each preset (timing does not
+    depend on the weights)."""
+    import torch
+
+    from sim2real_gan.export import ExportOptions, export_artifact
+    from sim2real_gan.models import build_generator, get_preset, save_generator
+
+    out = {}
+    for preset in presets:
+        cfg = get_preset(preset)
+        torch.manual_seed(0)
+        ckpt = save_generator(workdir / f"{preset}-ckpt", build_generator(cfg), cfg)
+        export_artifact(ckpt, workdir / preset, ExportOptions(seeds=1),
+                        working_resolution=(256, 256) if 256 % cfg.size_multiple == 0 else None)
+        out[preset] = workdir / preset
+    return out
+
+
+def available_backends(device_filter: str | None = None) -> list[str]:
+    """Backend labels that can start here, fastest first."""
+    import torch
+
+    from .backends.onnxruntime_backend import cuda_provider_available
+    from .backends.tensorrt_backend import tensorrt_available
+
+    cands = []
+    if tensorrt_available():
+        cands.append("tensorrt-cuda")
+    if torch.cuda.is_available():
+        cands.append("torch-cuda")
+    if cuda_provider_available():
+        cands.append("onnxruntime-cuda")
+    cands += ["onnxruntime-cpu", "torch-cpu"]
+    return [c for c in cands if device_filter is None or c.endswith(device_filter)]
+
+
+def _cells(cfg: BenchConfig, backends: list[str]) -> Iterator[tuple[str, str, tuple[int, int]]]:
+    for backend in backends:
+        for preset in cfg.presets:
+            for res in cfg.resolutions:
+                yield backend, preset, res
+    if cfg.baseline:
+        devices = dict.fromkeys("cuda" if b.endswith("cuda") else "cpu" for b in backends)
+        for dev in devices:
+            for res in cfg.resolutions:
+                yield f"{BASELINE[0]}-{dev}", BASELINE[1], res
+
+
+def _translator(backend_label: str, preset: str, artifacts: dict[str, Path], cfg: BenchConfig):
+    from sim2real_gan.export.artifact import ModelManifest
+    from sim2real_gan.models import build_generator, get_preset
+
+    from .backends import BackendOptions, create_backend
+    from .backends.torch_backend import TorchBackend
+    from .translator import Translator
+
+    name, device = backend_label.rsplit("-", 1)
+    if name == BASELINE[0]:
+        gen_cfg = get_preset(preset)
+        backend = TorchBackend(build_generator(gen_cfg), device=device, half=False,
+                               cuda_graphs=False, threads=cfg.threads)
+        manifest = ModelManifest(preset=preset, style_dim=0, working_resolution=(256, 256),
+                                 size_multiple=gen_cfg.size_multiple)
+        return Translator(backend, manifest)
+    from sim2real_gan.export.artifact import load_manifest
+
+    manifest = load_manifest(artifacts[preset])
+    opts = BackendOptions(threads=cfg.threads, resolutions=[r for r in cfg.resolutions
+                                                            if r[0] % manifest.size_multiple == 0
+                                                            and r[1] % manifest.size_multiple == 0])
+    backend = create_backend(name, artifacts[preset], manifest, device, opts)
+    return Translator(backend, manifest)
+
+
+def _gmac(preset: str, h: int, w: int) -> float:
+    """GMAC per (1,3,H,W) frame. The generators are fully convolutional, so the run loop
+    counts once at 64x64 and scales by the pixel count (the style MLP's constant share is
+    negligible)."""
+    from sim2real_gan.models import build_generator, count_gmac, get_preset
+
+    cfg = get_preset(preset)
+    return count_gmac(build_generator(cfg), cfg, h, w)
+
+
+def run_benchmark(cfg: BenchConfig, progress: bool = True) -> tuple[list[BenchRow], dict]:
+    """Measure every cell; returns the rows and run info (peaks, threads, backends)."""
+    from tqdm import tqdm
+
+    backends = cfg.backends or available_backends()
+    peaks = {dev: measure_peak_gflops(dev) for dev in
+             dict.fromkeys("cuda" if b.endswith("cuda") else "cpu" for b in backends)}
+    rows: list[BenchRow] = []
+    gmacs: dict[str, float] = {}  # per preset at 64x64
+    with tempfile.TemporaryDirectory(prefix="s2r-bench-") as tmp:
+        artifacts = _prepare_artifacts(cfg.presets, Path(tmp))
+        cells = list(_cells(cfg, backends))
+        translators: dict[tuple[str, str], object] = {}
+        for backend, preset, (h, w) in tqdm(cells, desc="bench", disable=not progress):
+            key = (backend, preset)
+            if key not in translators:
+                translators.clear()  # one model resident at a time
+                translators[key] = _translator(backend, preset, artifacts, cfg)
+            t = translators[key]
+            if preset not in gmacs:
+                gmacs[preset] = _gmac(preset, 64, 64)
+            rgb = _synthetic_frame(h, w)
+            engine = time_calls(_engine_path(t, h, w), cfg)
+            message = time_calls(_message_path(t, rgb), cfg)
+            gmac = gmacs[preset] * (h * w) / (64 * 64)
+            peak = peaks["cuda" if backend.endswith("cuda") else "cpu"]
+            rows.append(BenchRow(backend, preset, h, w, gmac, engine, message,
+                                 2 * gmac * engine.fps / peak))
+            log.debug("%s", rows[-1])
+    info = {"peak_gflops": peaks, "threads": cfg.threads, "backends": backends,
+            "config": asdict(cfg)}
+    return rows, info
+
+
+HEADER = ["backend", "preset", "resolution", "GMAC", "engine fps", "engine p50 ms",
+          "engine p99 ms", "msg fps", "msg p50 ms", "msg p99 ms", "msg overhead",
+          "% of peak", "n"]
+
+
+def row_cells(r: BenchRow) -> list[str]:
+    return [r.backend, r.preset, f"{r.width}x{r.height}", f"{r.gmac:.3g}", f"{r.engine.fps:.1f}",
+            f"{r.engine.p50_ms:.1f}", f"{r.engine.p99_ms:.1f}", f"{r.message.fps:.1f}",
+            f"{r.message.p50_ms:.1f}", f"{r.message.p99_ms:.1f}", f"{100 * r.overhead:+.0f}%",
+            f"{100 * r.peak_fraction:.1f}%", f"{r.engine.n}/{r.message.n}"]
+
+
+def format_table(rows: list[BenchRow], markdown: bool = False) -> str:
+    """Plain aligned text, or a Markdown table."""
+    body = [row_cells(r) for r in rows]
+    if markdown:
+        lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+        lines += ["| " + " | ".join(c) + " |" for c in body]
+        return "\n".join(lines)
+    widths = [max(len(h), *(len(c[i]) for c in body)) if body else len(h)
+              for i, h in enumerate(HEADER)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([fmt.format(*HEADER)] + [fmt.format(*c) for c in body])
+
+
+def rows_to_json(rows: list[BenchRow], info: dict) -> dict:
+    return {"info": info, "rows": [
+        {**{k: v for k, v in asdict(r).items() if k not in ("engine", "message")},
+         "engine": {**asdict(r.engine), "fps": r.engine.fps},
+         "message": {**asdict(r.message), "fps": r.message.fps},
+         "overhead": r.overhead} for r in rows]}
