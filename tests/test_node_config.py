@@ -113,3 +113,12 @@ def test_only_node_modules_import_rclpy() -> None:
     # the pure-Python node helpers stay importable without ROS
     for module in ("params.py", "worker.py"):
         assert "rclpy" not in _ros_imports(NODE_DIR / module)
+
+
+def test_every_parameter_and_launch_argument_is_documented() -> None:
+    doc = (ROOT / "docs" / "ros.md").read_text()
+    for section in ("translator_node", "synthetic_camera"):
+        for name in SECTIONS[section]:
+            assert f"`{name}`" in doc, f"docs/ros.md does not document {section}.{name}"
+    for arg in LAUNCH_ARGS:
+        assert f"`{arg}`" in doc, f"docs/ros.md does not document launch argument {arg}"
