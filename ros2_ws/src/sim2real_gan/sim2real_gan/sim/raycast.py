@@ -1,0 +1,320 @@
+"""Closed-form ray casting of the analytic scene, vectorised over all pixels.
+
+The camera ray of pixel (i, j) is ``(x_j, y_i, 1)`` in the optical frame with
+``x_j = (j - cx) / fx`` and ``y_i = (i - cy) / fy``; a hit at ray parameter ``t`` has camera
+z = t, so ``t`` *is* the metric depth. For each primitive the intersection is a quadratic in
+``t`` whose coefficients are polynomials in ``x_j, y_i``, evaluated by broadcasting 1-D
+row/column vectors inside the primitive's projected bounding rectangle only (pass 1).
+
+Pass 2 visits each primitive's winning pixels once and derives, from the exact hit point in
+the primitive's local frame: the camera-frame normal, the surface UV (octahedral map on
+ellipsoids, pseudo-angle x length on cylinders: no trigonometry), the class label, and where
+the same material point is one time step later (pixel x', y' and depth z' in the next
+camera) - the ground-truth flow. Per-pixel planes are stored planar (C,H,W) for speed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from sim2real_gan.sim import config as C
+from sim2real_gan.sim.scene import CAVITY, CYLINDER, PrimitiveSpec, SceneState
+
+_SIGNS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
+f32 = np.float32
+
+
+@dataclass
+class Geometry:
+    """Per-pixel ray-cast result for one time step (H, W = image size).
+
+    depth: (H,W) float32 metres along the optical axis, 0 where nothing is hit.
+    pid: (H,W) int16 primitive id, -1 where nothing is hit.
+    labels: (H,W) uint8 class ids.
+    normal: (3,H,W) float32 unit normal in the optical frame (facing the camera side).
+    uv: (2,H,W) float32 atlas UV in [0,1] (0 where nothing is hit).
+    patch: (H,W) float32 patch field at the hit (> 0 inside a class patch, -1 elsewhere).
+    next_xyz: (3,H,W) float32 pixel x', y' and depth z' of the same material point one time
+        step later (z' = 0 where nothing was hit).
+    """
+
+    depth: np.ndarray
+    pid: np.ndarray
+    labels: np.ndarray
+    normal: np.ndarray
+    uv: np.ndarray
+    patch: np.ndarray
+    next_xyz: np.ndarray
+
+    @property
+    def hit(self) -> np.ndarray:
+        """(H,W) bool: a surface was hit within [near, far]."""
+        return self.pid >= 0
+
+
+def octahedral_uv(q0: np.ndarray, q1: np.ndarray, q2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit-sphere points (hemisphere q2 >= 0 in the central diamond) -> (u, v) in [0,1]^2.
+
+    A continuous bijection without trigonometry; its only seams lie in the q2 < 0 half.
+    """
+    s = np.abs(q0)
+    s += np.abs(q1)
+    s += np.abs(q2)
+    s += f32(1e-12)
+    np.divide(f32(0.5), s, out=s)
+    u, v = q0 * s, q1 * s  # in [-0.5, 0.5]
+    low = np.flatnonzero(q2 < 0)
+    if low.size:
+        lu, lv = u[low], v[low]
+        u[low] = np.copysign(f32(0.5) - np.abs(lv), lu)
+        v[low] = np.copysign(f32(0.5) - np.abs(lu), lv)
+    u += f32(0.5)
+    v += f32(0.5)
+    return u, v
+
+
+def pseudo_angle(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Monotonic stand-in for atan2(y, x) / (2 pi) + 0.5 in [0,1) (the "diamond angle")."""
+    s = np.abs(x) + np.abs(y) + f32(1e-12)
+    a = np.where(y >= 0, np.where(x >= 0, y / s, 2 - x / s), np.where(x < 0, 2 - y / s, 4 + x / s))
+    return a * f32(0.25)
+
+
+class Raycaster:
+    """Casts all pixel rays of a camera against the primitives of one scene.
+
+    Args:
+        specs: the scene's primitives (index = primitive id = atlas tile).
+        config: image size, field of view, near/far.
+        tile_origin: (P,2) atlas UV of each tile's origin; tile_scale: (P,) UV extent.
+        patch_field: (S,S) float32 atlas whose positive part marks patches of each
+            primitive's ``patches`` class (see ``textures.patch_field_atlas``).
+    """
+
+    def __init__(self, specs: Sequence[PrimitiveSpec], config: C.SimConfig,
+                 tile_origin: np.ndarray, tile_scale: np.ndarray, patch_field: np.ndarray):
+        self.specs = list(specs)
+        self.config = config
+        K = config.K  # noqa: N806
+        self.fx, self.fy, self.cx, self.cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
+        self.W, self.H = config.width, config.height
+        self.xs = ((np.arange(self.W) - self.cx) / self.fx).astype(f32)
+        self.ys = ((np.arange(self.H) - self.cy) / self.fy).astype(f32)
+        self.tile_origin = np.asarray(tile_origin, f32)
+        self.tile_scale = np.asarray(tile_scale, f32)
+        self.patch_field = patch_field
+        patch_classes = {s.patches for s in self.specs if s.patches is not None}
+        if len(patch_classes) > 1:
+            raise ValueError(f"one patch class is supported, got {sorted(patch_classes)}")
+        self.patch_class = patch_classes.pop() if patch_classes else None
+        half, mid = [], []
+        for spec in self.specs:
+            r0, r1, r2 = spec.size
+            if spec.kind == CYLINDER:
+                half.append((r0, r0, (r2 - r1) / 2))
+                mid.append((0.0, 0.0, (r1 + r2) / 2))
+            else:
+                half.append((r0, r1, r2))
+                mid.append((0.0, 0.0, 0.0))
+        self._box_half, self._box_mid = np.array(half), np.array(mid)
+        self._always_full = np.array([s.kind == CAVITY for s in self.specs])
+
+    # -- pass 1: nearest hit ------------------------------------------------------------
+    def _rects(self, st: SceneState) -> list[tuple[int, int, int, int] | None]:
+        """Pixel rectangle (y0, y1, x0, x1) containing each primitive's projection, or None.
+
+        Projects the 8 corners of each primitive's oriented bounding box (all at once).
+        """
+        corners = self._box_mid[:, None, :] + _SIGNS[None] * self._box_half[:, None, :]
+        world = np.einsum("pij,pkj->pki", st.R, corners) + st.c[:, None, :]
+        cam = (world - st.cam_p) @ st.cam_R  # (P,8,3)
+        z = cam[..., 2]
+        near = self.config.near_m
+        with np.errstate(divide="ignore", invalid="ignore"):
+            px = self.fx * cam[..., 0] / z + self.cx
+            py = self.fy * cam[..., 1] / z + self.cy
+        x0 = np.clip(np.floor(px.min(1)), 0, self.W).astype(int)
+        x1 = np.clip(np.ceil(px.max(1)) + 1, 0, self.W).astype(int)
+        y0 = np.clip(np.floor(py.min(1)), 0, self.H).astype(int)
+        y1 = np.clip(np.ceil(py.max(1)) + 1, 0, self.H).astype(int)
+        full = (z <= near).any(1) | self._always_full
+        gone = (z <= near).all(1) & ~self._always_full
+        out: list[tuple[int, int, int, int] | None] = []
+        for k in range(len(self.specs)):
+            if gone[k]:
+                out.append(None)
+            elif full[k]:
+                out.append((0, self.H, 0, self.W))
+            elif x0[k] >= x1[k] or y0[k] >= y1[k]:
+                out.append(None)
+            else:
+                out.append((int(y0[k]), int(y1[k]), int(x0[k]), int(x1[k])))
+        return out
+
+    def _hit_t(self, spec: PrimitiveSpec, R: np.ndarray, c: np.ndarray,  # noqa: N803
+               st: SceneState, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Ray parameter (= depth) (h,w) float32 of the visible hit and its validity mask."""
+        Rl = R.T @ st.cam_R  # noqa: N806  camera direction -> local direction
+        o = R.T @ (st.cam_p - c)
+        if spec.kind == CYLINDER:
+            r = spec.size[0]
+            M, o2, cc = Rl[:2], o[:2], float(o[0] ** 2 + o[1] ** 2 - r * r)  # noqa: N806
+        else:
+            inv = 1.0 / np.asarray(spec.size)
+            M, o2 = inv[:, None] * Rl, o * inv  # noqa: N806
+            cc = float(o2 @ o2 - 1.0)
+        if (cc <= 0) != (spec.kind == CAVITY):
+            return None  # camera inside a solid (cannot happen in generated scenes): skip it
+        G = M.T @ M  # noqa: N806  a(x,y) = [x y 1] G [x y 1]^T
+        bv = o2 @ M
+        a = (f32(G[0, 0]) * x * x + f32(2 * G[0, 2]) * x + f32(G[2, 2]))[None, :] \
+            + (f32(G[1, 1]) * y * y + f32(2 * G[1, 2]) * y)[:, None] \
+            + (f32(2 * G[0, 1]) * y)[:, None] * x[None, :]
+        b = (f32(bv[0]) * x)[None, :] + (f32(bv[1]) * y + f32(bv[2]))[:, None]
+        disc = b * b
+        disc -= f32(cc) * a
+        ok = disc > 0
+        root = np.sqrt(np.maximum(disc, 0, out=disc), out=disc)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if spec.kind == CAVITY:
+                root -= b
+            else:
+                root += b
+                np.negative(root, out=root)
+            t = np.divide(root, a, out=root)
+        ok &= t > self.config.near_m
+        if spec.kind == CYLINDER:
+            dz = (f32(Rl[2, 0]) * x)[None, :] + (f32(Rl[2, 1]) * y + f32(Rl[2, 2]))[:, None]
+            s = dz * t
+            s += f32(o[2])
+            ok &= (s >= spec.size[1]) & (s <= spec.size[2])
+        return t, ok
+
+    # -- pass 2: attributes of the winning primitive ----------------------------------
+    def _attributes(self, k: int, t: np.ndarray, x: np.ndarray, y: np.ndarray,
+                    st: SceneState, nxt: SceneState) -> tuple[list, tuple, list]:
+        """normal [n0,n1,n2], local uv (u,v), next [x', y', z'] of the hits (x*t, y*t, t).
+
+        Every quantity is an affine function of the camera-frame hit point, so each
+        primitive's matrices are folded first and applied once per component.
+        """
+        spec = self.specs[k]
+        R, c = st.R[k], st.c[k]  # noqa: N806
+        A = R.T @ st.cam_R  # noqa: N806  camera point -> local point: local = A p + B
+        B = R.T @ (st.cam_p - c)
+        if spec.kind == CYLINDER:
+            inv = np.ones(3)
+            Nl = np.diag([1.0, 1.0, 0.0])  # noqa: N806  local point -> local normal
+        else:
+            inv = 1.0 / np.asarray(spec.size)
+            Nl = np.diag(inv * inv * (-1.0 if spec.kind == CAVITY else 1.0))  # noqa: N806
+        Nc = st.cam_R.T @ R @ Nl  # noqa: N806  local point -> camera normal (unnormalised)
+        Mn = nxt.cam_R.T @ nxt.R[k]  # noqa: N806  local point -> next camera point
+        bn = nxt.cam_R.T @ (nxt.c[k] - nxt.cam_p)
+        px, py = x * t, y * t
+
+        def affine(M: np.ndarray, b: np.ndarray) -> list[np.ndarray]:  # noqa: N803
+            out = []
+            for i in range(M.shape[0]):
+                v = px * f32(M[i, 0])
+                v += py * f32(M[i, 1])
+                v += t * f32(M[i, 2])
+                v += f32(b[i])
+                out.append(v)
+            return out
+
+        q = affine(inv[:, None] * A, inv * B)  # local point scaled to the unit sphere/radius
+        n = affine(Nc @ A, Nc @ B)
+        norm = n[0] * n[0]
+        norm += n[1] * n[1]
+        norm += n[2] * n[2]
+        np.sqrt(norm, out=norm)
+        np.divide(f32(1.0), norm, out=norm)
+        for comp in n:
+            comp *= norm
+        if spec.kind == CYLINDER:
+            r, s0, s1 = spec.size
+            u = pseudo_angle(q[0], q[1])
+            v = (q[2] - f32(s0)) * f32(1.0 / (s1 - s0))
+        elif spec.kind == CAVITY:  # seen from inside; keep the map's seams on the ceiling
+            u, v = octahedral_uv(q[0], q[1], -q[2])
+        else:
+            u, v = octahedral_uv(q[0], q[1], q[2])
+        pn = affine(Mn @ A, Mn @ B + bn)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            iz = f32(1.0) / pn[2]
+        nx = pn[0] * iz
+        nx *= f32(self.fx)
+        nx += f32(self.cx)
+        ny = pn[1] * iz
+        ny *= f32(self.fy)
+        ny += f32(self.cy)
+        return n, (u, v), [nx, ny, pn[2]]
+
+    def cast(self, st: SceneState, nxt: SceneState) -> Geometry:
+        """Ray-cast the scene in state ``st``; ``nxt`` is the state one time step later."""
+        H, W = self.H, self.W  # noqa: N806
+        depth = np.full((H, W), self.config.far_m, f32)
+        pid = np.full((H, W), -1, np.int16)
+        rects = self._rects(st)
+        for k, spec in enumerate(self.specs):
+            rect = rects[k]
+            hit = None if rect is None else self._hit_t(
+                spec, st.R[k], st.c[k], st, self.xs[rect[2]:rect[3]], self.ys[rect[0]:rect[1]])
+            if hit is None:
+                rects[k] = None
+                continue
+            y0, y1, x0, x1 = rect
+            t, ok = hit
+            sub = depth[y0:y1, x0:x1]
+            ok &= t < sub
+            np.copyto(sub, t, where=ok)
+            np.copyto(pid[y0:y1, x0:x1], np.int16(k), where=ok)
+        depth[pid < 0] = 0.0
+        normal = np.zeros((3, H * W), f32)
+        uv = np.zeros((2, H * W), f32)
+        nxyz = np.zeros((3, H * W), f32)
+        labels = np.zeros(H * W, np.uint8)
+        flat_depth = depth.ravel()
+        for k, rect in enumerate(rects):
+            if rect is None:
+                continue
+            y0, y1, x0, x1 = rect
+            ii, jj = np.nonzero(pid[y0:y1, x0:x1] == k)
+            if ii.size == 0:
+                continue
+            ii += y0
+            jj += x0
+            idx = ii * W + jj
+            n, (u, v), nx = self._attributes(k, flat_depth[idx], self.xs[jj], self.ys[ii], st, nxt)
+            for c in range(3):
+                normal[c][idx] = n[c]
+                nxyz[c][idx] = nx[c]
+            u *= self.tile_scale[k]
+            u += self.tile_origin[k, 0]
+            v *= self.tile_scale[k]
+            v += self.tile_origin[k, 1]
+            uv[0][idx] = u
+            uv[1][idx] = v
+            labels[idx] = self.specs[k].label
+        uv = uv.reshape(2, H, W)
+        labels = labels.reshape(H, W)
+        patch = self._patches(uv, pid, labels)
+        return Geometry(depth=depth, pid=pid, labels=labels, normal=normal.reshape(3, H, W),
+                        uv=uv, patch=patch, next_xyz=nxyz.reshape(3, H, W))
+
+    def _patches(self, uv: np.ndarray, pid: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Sample the patch field at the hits and paint patch classes into ``labels``."""
+        if self.patch_class is None:
+            return np.full(pid.shape, -1.0, f32)
+        size = self.patch_field.shape[0]
+        field = cv2.remap(self.patch_field, uv[0] * f32(size) - f32(0.5),
+                          uv[1] * f32(size) - f32(0.5), cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+        field[pid < 0] = -1.0
+        labels[field > 0] = self.patch_class
+        return field
