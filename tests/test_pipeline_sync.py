@@ -251,3 +251,20 @@ def test_config_and_key_validation() -> None:
     sync, _ = _sync()
     with pytest.raises(KeyError, match=r"'flow'.*segmentation"):
         sync.add("flow", 1, None)
+
+
+def test_reset_after_time_jumps_back() -> None:
+    sync, _ = _sync()
+    for part in _parts(500):
+        sync.add(*part)
+    assert sync.pop().stamp_ns == 500
+    sync.add("image", 600, ("image", 600))  # held, incomplete
+    for part in _parts(10):  # simulation restarted: older stamps are late ...
+        sync.add(*part)
+    assert sync.pop() is None and sync.stats.message_drops["late"] == 5
+    assert sync.reset() == 1  # ... until reset
+    for part in _parts(10):
+        sync.add(*part)
+    frame = sync.pop()
+    _assert_consistent(frame)
+    assert frame.stamp_ns == 10 and sync.stats.frame_drops == {"reset": 1}

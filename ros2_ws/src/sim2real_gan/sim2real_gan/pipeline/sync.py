@@ -13,7 +13,8 @@ Policies:
                 for older incomplete ones until they complete or expire.
 
 Drop reasons. Frames: ``incomplete`` (a part missing after ``hold_ns``), ``stale``
-(superseded under ``latest``), ``overflow`` (``max_pending`` exceeded, oldest first).
+(superseded under ``latest``), ``overflow`` (``max_pending`` exceeded, oldest first),
+``reset`` (held when :meth:`FrameSynchronizer.reset` was called).
 Messages: ``orphan`` (a label whose image never came within ``hold_ns``), ``duplicate``
 (a part already held or published for that stamp), ``late`` (a stamp already dropped or
 older than the last output), ``overflow`` (too many orphans of one key).
@@ -249,6 +250,21 @@ class FrameSynchronizer:
                     del orphans[stamp]
                     self.stats.count_missing(IMAGE_KEY)
                     self.stats.drop_message("orphan")
+
+    def reset(self) -> int:
+        """Forget every held frame and stamp (e.g. simulation time jumped back); keeps the
+        counters. Held frames are counted as ``reset`` drops. Returns how many were held."""
+        with self._lock:
+            held = len(self._frames) + len(self._ready)
+            if held:
+                self.stats.drop_frame("reset", held)
+            self._frames.clear()
+            self._ready.clear()
+            for orphans in self._orphans.values():
+                orphans.clear()
+            self._closed.clear()
+            self._last_out = None
+            return held
 
     def expire(self) -> None:
         """Drop what has waited longer than ``hold_ns`` (call from a timer when idle)."""
