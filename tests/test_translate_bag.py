@@ -121,3 +121,16 @@ def test_corrupt_and_missing_bags(tmp_path: Path, artifact: Path, sim_bag: Path,
     assert _run(sim_bag, tmp_path / "out", "--model", artifact, "--image-topic", "/x") == 2
     assert "image topic /x is not in the bag" in caplog.text
     assert not (tmp_path / "out").exists()
+
+
+def test_incomplete_frames_are_dropped_and_reported(tmp_path: Path, artifact: Path,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    from test_pipeline_bag_translate import write_camera_bag
+
+    write_camera_bag(tmp_path / "in", n=4, skip={"depth": [1]})
+    assert _run(tmp_path / "in", tmp_path / "out", "--model", artifact, "--hold-ms", "50") == 0
+    assert "1 of 4 frames were dropped" in caplog.text and "/sim/camera/depth x1" in caplog.text
+    with BagReader(tmp_path / "out") as r:
+        counts = r.message_counts
+    assert {t: n for t, n in counts.items() if t.startswith(OUT_NS)} == {
+        f"{OUT_NS}/{s}": 3 for s in ("image_raw", "camera_info", "segmentation", "depth", "uv")}

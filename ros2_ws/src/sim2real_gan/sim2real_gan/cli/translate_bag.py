@@ -136,5 +136,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         translator.close()
     log.info("%s", report.line())
+    if report.frames_out < report.images_in:
+        missing = ", ".join(f"{k} x{n}" for k, n in sorted(report.stats.missing.items()))
+        log.warning("%d of %d frames were dropped (%s); parts that never arrived in time: %s. "
+                    "Check --labels, --slop-ms and --hold-ms.",
+                    report.images_in - report.frames_out, report.images_in,
+                    report.stats.frame_drops, missing or "none")
     log.info("wrote %s: %s", args.output, ", ".join(sorted(report.output_topics)))
     return 0
