@@ -180,3 +180,36 @@ def test_onnx_truncated_file_is_reported(artifact: Path, tmp_path: Path) -> None
     (bad / "model.onnx").write_bytes(data[: len(data) // 3])
     with pytest.raises(ValueError, match="not a valid ONNX model"):
         OnnxRuntimeBackend(bad / "model.onnx")
+
+
+def test_reference_image_styles(tmp_path: Path) -> None:
+    """A checkpoint with a style encoder: style_encoder.onnx, --style-ref bank entries and
+    set_style(reference image) agree with the PyTorch encoder."""
+    import torch
+    from sim2real_gan.cli.main import main
+    from sim2real_gan.export import load_manifest
+    from sim2real_gan.models import StyleEncoder, build_generator, get_preset, save_generator
+
+    cfg = get_preset("tiny")
+    torch.manual_seed(3)
+    enc = StyleEncoder(cfg.style_dim, cfg.style_enc_ngf, cfg.style_enc_down)
+    save_generator(tmp_path / "ckpt", build_generator(cfg), cfg, style_encoder=enc)
+    ref = frame(80, 100, seed=7)
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "ref.png"), cv2.cvtColor(ref, cv2.COLOR_RGB2BGR))
+    assert main(["export", str(tmp_path / "ckpt"), str(tmp_path / "art"), "--style-ref",
+                 f"or_light={tmp_path / 'ref.png'}", "--working-resolution", "64x64"]) == 0
+    m = load_manifest(tmp_path / "art")
+    assert m.style_encoder_file == "style_encoder.onnx" and "or_light" in m.styles
+    t = Translator.from_artifact(tmp_path / "art", backend="onnxruntime")
+    code = t.set_style(ref)
+    np.testing.assert_allclose(code, m.styles["or_light"], atol=1e-4)
+    x = torch.from_numpy(cv2.resize(ref, (64, 64), interpolation=cv2.INTER_AREA))
+    with torch.no_grad():
+        want = enc.eval()(x.permute(2, 0, 1)[None].float() / 127.5 - 1)[0].numpy()
+    np.testing.assert_allclose(code, want, atol=1e-4)
+    with pytest.raises(ValueError, match=r"expected uint8 \(H,W,3\) RGB"):
+        t.set_style(np.zeros((8, 8, 4), np.uint8))
+    assert main(["export", str(tmp_path / "ckpt"), str(tmp_path / "b"), "--style-ref",
+                 f"x={tmp_path / 'missing.png'}"]) == 2

@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     if args.quick:
         cfg.presets, cfg.resolutions = ["tiny"], [(64, 64)]
         cfg.warmup, cfg.iters, cfg.max_seconds, cfg.min_iters = 1, 3, 1.0, 2
+        cfg.peak_seconds = 0.2
     known = available_backends()
     unknown = [b for b in cfg.backends if b not in known]
     if unknown:

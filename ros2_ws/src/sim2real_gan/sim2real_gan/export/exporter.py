@@ -24,7 +24,7 @@ from .artifact import (
     write_manifest,
 )
 from .atomic import atomic_directory
-from .onnx_export import MIN_OPSET, convert_fp16, export_onnx
+from .onnx_export import MIN_OPSET, convert_fp16, export_onnx, quiet_export
 from .parity import FP16_TOLERANCE, FP32_TOLERANCE, ParityReport, check_parity
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ class _EncoderGraph(nn.Module):
 def _export_style_encoder(encoder: nn.Module, path: Path, opset: int) -> None:
     """Reference image (B,3,H,W) -> style (B,S) graph with dynamic B/H/W."""
     x = torch.zeros(1, 3, 64, 64)
-    with torch.no_grad():
+    with torch.no_grad(), quiet_export():
         torch.onnx.export(_EncoderGraph(encoder.eval().float().cpu()), (x,), str(path),
                           input_names=["image"], output_names=["style"],
                           dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"},

@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import logging
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import onnx
@@ -38,6 +40,24 @@ class GeneratorGraph(nn.Module):
         style = rest[0] if self.style_dim else None
         aux = rest[-1] if self.aux_channels else None
         return self.generator(image, style, aux)
+
+
+@contextmanager
+def quiet_export() -> Iterator[None]:
+    """Silence the TorchScript exporter's expected warnings (and only inside the export).
+
+    * "instance_norm ... training mode": InstanceNorm without running stats always uses the
+      input's statistics, so eval and the graph agree (the parity check proves it).
+    * TracerWarning: Python-side shape checks (channel counts) are constant for a network;
+      parity runs two other sizes to prove nothing else was baked in.
+    * DeprecationWarning: the legacy-exporter notice (dynamo=False is deliberate: it needs no
+      onnxscript and handles these generators).
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*instance_norm.*")
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        yield
 
 
 def input_names(style_dim: int, aux_channels: int) -> list[str]:
@@ -76,15 +96,7 @@ def export_onnx(generator: nn.Module, path: str | Path, *, style_dim: int, aux_c
     dynamic = {"image": spatial, "style": {0: "batch"}, "aux": spatial, "output": spatial}
     dynamic = {k: v for k, v in dynamic.items() if k in inputs or k == "output"}
     buf = io.BytesIO()
-    with torch.no_grad(), warnings.catch_warnings():
-        # InstanceNorm without running stats always uses the input's statistics; the
-        # TorchScript exporter warns about "training mode" for it although eval and export
-        # agree (the parity check proves it).
-        warnings.filterwarnings("ignore", message=".*instance_norm.*")
-        # Shape checks in Python (e.g. InstanceNorm's channel-count check) are constant for
-        # a given network; the parity check runs two other sizes to prove nothing was baked.
-        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
-        warnings.filterwarnings("ignore", category=DeprecationWarning)  # legacy exporter notice
+    with torch.no_grad(), quiet_export():
         torch.onnx.export(graph, tuple(inputs.values()), buf, input_names=list(inputs),
                           output_names=["output"], dynamic_axes=dynamic, opset_version=opset,
                           dynamo=False, do_constant_folding=True)

@@ -39,6 +39,7 @@ class BenchConfig:
     min_iters: int = 3
     baseline: bool = True
     threads: int | None = None
+    peak_seconds: float = 1.0  # how long to measure the matmul peak
 
 
 @dataclass
@@ -230,7 +231,7 @@ def run_benchmark(cfg: BenchConfig, progress: bool = True) -> tuple[list[BenchRo
     from tqdm import tqdm
 
     backends = cfg.backends or available_backends()
-    peaks = {dev: measure_peak_gflops(dev) for dev in
+    peaks = {dev: measure_peak_gflops(dev, cfg.peak_seconds) for dev in
              dict.fromkeys("cuda" if b.endswith("cuda") else "cpu" for b in backends)}
     rows: list[BenchRow] = []
     gmacs: dict[str, float] = {}  # per preset at 64x64
