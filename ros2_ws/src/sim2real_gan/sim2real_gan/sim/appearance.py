@@ -106,11 +106,11 @@ class RealLook:
         return cls(
             exposure=float(rng.uniform(1.6, 2.8)), fall_ref=float(rng.uniform(0.075, 0.1)),
             ks=float(rng.uniform(0.5, 1.2)), sharpness=float(rng.uniform(0, 1)),
-            haze=float(rng.uniform(0.0, 0.12)),
+            haze=float(rng.uniform(0.0, 0.06)),
             haze_color=tuple(float(v) for v in rng.uniform([0.5, 0.3, 0.3], [0.8, 0.5, 0.5])),
             vignette=float(rng.uniform(0.25, 0.65)),
             aperture=float(rng.uniform(0.92, 1.05)) if rng.random() < 0.35 else 0.0,
-            blur_sigma=float(rng.uniform(0.35, 1.1)), noise_sigma=float(rng.uniform(0.6, 3.0)),
+            blur_sigma=float(rng.uniform(0.35, 1.1)), noise_sigma=float(rng.uniform(0.4, 2.0)),
             shot_noise=float(rng.uniform(0.0, 0.02)),
             gains=tuple(float(g) for g in gains / gains.max()), gamma=float(rng.uniform(1.9, 2.4)),
             detail_repeat=float(rng.uniform(5.0, 9.0)),

@@ -7,21 +7,22 @@ import numpy as np
 
 from sim2real_gan.sim.raycast import Geometry
 
-# A point counts as visible at t+1 when the next depth map, bilinearly sampled where the point
-# lands, agrees with the point's own depth there within REL_TOL * depth + ABS_TOL_M. Bilinear
-# sampling also rejects points whose landing spot straddles a depth edge, so every valid
-# pixel can be warped with bilinear interpolation without mixing two surfaces.
+# A point counts as visible at t+1 when, bilinearly sampled where the point lands, the next
+# depth map agrees with the point's own depth there (within REL_TOL * depth + ABS_TOL_M) and
+# the next primitive-id map equals the point's primitive. Bilinear sampling also rejects
+# landing spots that straddle an edge, so every valid pixel can be warped with bilinear
+# interpolation without mixing two surfaces.
 REL_TOL = 0.006
 ABS_TOL_M = 0.0003
 
 
-def forward_flow(geom: Geometry, depth_next: np.ndarray,
+def forward_flow(geom: Geometry, nxt: Geometry,
                  near_m: float) -> tuple[np.ndarray, np.ndarray]:
     """Flow t -> t+1 and its validity for the pixels of ``geom`` (frame t).
 
     Args:
         geom: ray-cast of frame t (carries where each hit point lands at t+1: ``next_xyz``).
-        depth_next: (H,W) float32 depth of frame t+1 (0 = no hit).
+        nxt: ray-cast of frame t+1.
         near_m: near plane; points closer than this at t+1 are invalid.
     Returns:
         flow (H,W,2) float32 in pixels (dx, dy), 0 where nothing was hit or the point goes
@@ -39,9 +40,10 @@ def forward_flow(geom: Geometry, depth_next: np.ndarray,
     inside = ahead & (nx >= 0) & (nx <= w - 1) & (ny >= 0) & (ny <= h - 1)
     mx = np.where(inside, nx, np.float32(-2.0))
     my = np.where(inside, ny, np.float32(-2.0))
-    seen = cv2.remap(depth_next, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                     borderValue=0.0)
-    seen -= nz
-    np.abs(seen, out=seen)
-    valid = inside & (seen <= REL_TOL * nz + ABS_TOL_M)
+    both = cv2.merge([nxt.depth, nxt.pid.astype(np.float32)])
+    seen = cv2.remap(both, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                     borderValue=(0.0, -1.0))
+    depth_err = np.abs(seen[..., 0] - nz)
+    pid_err = np.abs(seen[..., 1] - geom.pid)
+    valid = inside & (depth_err <= REL_TOL * nz + ABS_TOL_M) & (pid_err < 1e-3)
     return flow, valid

@@ -25,6 +25,7 @@ from sim2real_gan.sim.motion import (
     look_at,
     random_rotation,
     rot_x,
+    rot_z,
     smoothstep,
 )
 
@@ -99,7 +100,7 @@ class _Instrument:
         out = [(R, tip), (R, tip)]
         for sign in (1.0, -1.0):
             Rj = R @ rot_x(sign * opening / 2)  # noqa: N806
-            out.append((Rj, hinge + Rj[:, 2] * 2.2 * self.r))
+            out.append((Rj, hinge + Rj[:, 2] * 2.8 * self.r))
         return out
 
 
@@ -132,51 +133,63 @@ class Scene:
         self._breath_amp.append(np.array([0.3, 0.0, 1.0]) * breath)
 
     def _build_tissue(self, rng: np.random.Generator) -> None:
+        """Cholecystectomy-like layout: the liver's lower edge across the far half of the
+        cavity, the gallbladder under that edge, fat lumps in front of it on the floor, a
+        ligament sheet from the wall onto the liver."""
         cav = np.array([rng.uniform(0.2, 0.26), rng.uniform(0.14, 0.18), rng.uniform(0.085, 0.1)])
         self._add(PrimitiveSpec("abdominal_wall", CAVITY, tuple(cav), C.WALL, C.FAT),
                   random_rotation(rng, 0.1, 0.03), np.zeros(3), 0.002)
         floor = -cav[2]
-        organs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for k in range(int(rng.integers(1, 3))):
-            radii = np.array([rng.uniform(0.09, 0.13), rng.uniform(0.07, 0.1), rng.uniform(0.045, 0.065)])
-            c = np.array([rng.uniform(-0.01, 0.07), rng.uniform(-0.05, 0.05), floor - rng.uniform(0.0, 0.015)])
-            R = random_rotation(rng, math.pi, 0.15)  # noqa: N806
+        self._solids: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        lc = np.array([rng.uniform(0.05, 0.09), rng.uniform(-0.03, 0.03), floor + rng.uniform(0.02, 0.04)])
+        for k in range(int(rng.integers(1, 3))):  # long axis across (world y)
+            radii = np.array([rng.uniform(0.13, 0.17), rng.uniform(0.07, 0.1), rng.uniform(0.035, 0.05)])
+            c = lc if k == 0 else lc + np.array([rng.uniform(0.0, 0.03), rng.choice([-1, 1]) * rng.uniform(0.06, 0.1),
+                                                 rng.uniform(-0.01, 0.01)])
+            R = rot_z(math.pi / 2) @ random_rotation(rng, 0.3, 0.12)  # noqa: N806
             self._add(PrimitiveSpec(f"liver_{k}", ELLIPSOID, tuple(radii), C.LIVER), R, c, 0.003)
-            organs.append((c, R, radii))
-        lc, lR, lr = organs[0]
+            self._solids.append((c, R, radii))
+        lR, lr = self._solids[0][1], self._solids[0][2]  # noqa: N806
+        edge = lc - np.array([np.linalg.norm(lR[0, :] * lr), 0.0, 0.0])  # nearest liver point in x
+        self.liver_edge = edge
         if rng.random() < 0.85:
             radii = np.array([rng.uniform(0.03, 0.045), rng.uniform(0.015, 0.022), rng.uniform(0.014, 0.02)])
-            c = lc + np.array([-0.6 * lr[0], rng.uniform(-0.04, 0.04), 0.2 * lr[2]])
-            R = random_rotation(rng, math.pi, 0.3)  # noqa: N806
+            c = edge + np.array([rng.uniform(0.005, 0.02), rng.uniform(-0.03, 0.03), -rng.uniform(0.005, 0.015)])
+            R = random_rotation(rng, 0.5, 0.3)  # noqa: N806
             self._add(PrimitiveSpec("gallbladder", ELLIPSOID, tuple(radii), C.GALLBLADDER, C.FAT), R, c, 0.0025)
-            organs.append((c, R, radii))
-        for k in range(int(rng.integers(2, 6))):
-            radii = rng.uniform(0.01, 0.028, size=3) * np.array([1.4, 1.0, 0.7])
-            ang = rng.uniform(0, 2 * math.pi)
-            c = np.array([lc[0] - rng.uniform(0.02, 0.12) * abs(math.cos(ang)),
-                          lc[1] + rng.uniform(0.04, 0.1) * math.sin(ang), floor + rng.uniform(0.0, 0.02)])
+            self._solids.append((c, R, radii))
+        cluster = edge + np.array([-rng.uniform(0.01, 0.04), rng.uniform(-0.04, 0.04), 0.0])
+        for k in range(int(rng.integers(3, 8))):
+            radii = rng.uniform(0.007, 0.018, size=3) * np.array([1.4, 1.0, 0.6])
+            c = cluster + rng.normal(0, 0.015, 3) * [1.0, 1.8, 0.0]
+            c[2] = floor + rng.uniform(0.0, 0.015)
             R = random_rotation(rng, math.pi, 0.4)  # noqa: N806
             self._add(PrimitiveSpec(f"fat_{k}", ELLIPSOID, tuple(radii), C.FAT), R, c, 0.002)
-            organs.append((c, R, radii))
-        self.tissue_top = max(_top_z(c, R, r) for c, R, r in organs)  # noqa: N806
-        if rng.random() < 0.7:
-            radii = np.array([rng.uniform(0.05, 0.08), rng.uniform(0.003, 0.005), rng.uniform(0.04, 0.06)])
-            c = lc + np.array([rng.uniform(-0.03, 0.03), rng.uniform(-0.03, 0.03), lr[2] + 0.01])
-            R = random_rotation(rng, math.pi, 0.1)  # noqa: N806
+            self._solids.append((c, R, radii))
+        if rng.random() < 0.6:  # falciform-like sheet hanging from the wall onto the liver
+            low = _top_z(lc, lR, lr) - 0.01
+            high = cav[2] + 0.01
+            radii = np.array([rng.uniform(0.03, 0.05), rng.uniform(0.003, 0.0045), (high - low) / 2])
+            c = np.array([lc[0] + rng.uniform(-0.01, 0.03), rng.choice([-1, 1]) * rng.uniform(0.015, 0.05),
+                          (high + low) / 2])
+            R = random_rotation(rng, 0.4, 0.05)  # noqa: N806
             self._add(PrimitiveSpec("ligament", ELLIPSOID, tuple(radii), C.LIGAMENT), R, c, 0.003)
+            self._solids.append((c, R, radii))
         self.cavity_radii = cav
 
     def _build_camera(self, rng: np.random.Generator) -> None:
-        top = self.tissue_top
-        zmax = max(self.cavity_radii[2] - 0.025, top + 0.035)
-        self.cam_p0 = np.array([rng.uniform(-0.13, -0.08), rng.uniform(-0.025, 0.025),
-                                rng.uniform(top + 0.035, zmax)])
-        self.cam_g0 = np.array([rng.uniform(-0.01, 0.05), rng.uniform(-0.03, 0.03), top - 0.01])
+        edge = self.liver_edge
+        self.cam_g0 = edge + np.array([rng.uniform(-0.02, 0.02), rng.uniform(-0.03, 0.03),
+                                       rng.uniform(-0.025, 0.0)])
+        p = edge + np.array([-rng.uniform(0.08, 0.12), rng.uniform(-0.025, 0.025), rng.uniform(0.02, 0.05)])
+        while any(_inside(p, c, R, r + 0.03) for c, R, r in self._solids):  # noqa: N806
+            p = p + np.array([-0.01, 0.0, 0.004])  # back off (with motion margin) until clear
+        self.cam_p0 = p
         self.cam_path = SmoothPath(rng, np.array([0.012, 0.012, 0.007]))
-        self.cam_look = SmoothPath(rng, np.array([0.02, 0.02, 0.005]))
+        self.cam_look = SmoothPath(rng, np.array([0.02, 0.025, 0.008]))
         self.cam_roll = SmoothPath(rng, np.array([0.3]), (0.03, 0.15), terms=2)
         self.cam_jumps = JumpProcess(np.random.default_rng(rng.integers(2**63)),
-                                     np.array([0.035, 0.035, 0.004]), mean_interval=3.0)
+                                     np.array([0.03, 0.035, 0.008]), mean_interval=3.0)
 
     def _build_instruments(self, rng: np.random.Generator, count: int | None) -> None:
         n = int(rng.integers(1, 3)) if count is None else count
@@ -196,9 +209,9 @@ class Scene:
             r = rng.uniform(0.0025, 0.0045)
             first = len(self.primitives)
             self._add(PrimitiveSpec(f"shaft_{i}", CYLINDER, (r, -SHAFT_LENGTH, 0.0), C.SHAFT), np.eye(3), tip0, 0)
-            self._add(PrimitiveSpec(f"clevis_{i}", ELLIPSOID, (r, r, 1.6 * r), C.TIP), np.eye(3), tip0, 0)
+            self._add(PrimitiveSpec(f"clevis_{i}", ELLIPSOID, (r, r, 1.8 * r), C.TIP), np.eye(3), tip0, 0)
             for j in range(2):
-                self._add(PrimitiveSpec(f"jaw_{i}_{j}", ELLIPSOID, (0.45 * r, 0.32 * r, 2.2 * r), C.TIP),
+                self._add(PrimitiveSpec(f"jaw_{i}_{j}", ELLIPSOID, (0.55 * r, 0.35 * r, 2.8 * r), C.TIP),
                           np.eye(3), tip0, 0)
             self._instruments.append(_Instrument(rng, trocar, tip0, r, first))
 
@@ -220,6 +233,11 @@ class Scene:
         pos = self.cam_p0 + self.cam_path(t)
         target = self.cam_g0 + self.cam_look(t) + self.cam_jumps(t)
         return SceneState(R=R, c=c, cam_R=look_at(pos, target, float(self.cam_roll(t)[0])), cam_p=pos)
+
+
+def _inside(p: np.ndarray, c: np.ndarray, R: np.ndarray, radii: np.ndarray) -> bool:  # noqa: N803
+    q = (R.T @ (p - c)) / radii
+    return bool(q @ q < 1.0)
 
 
 def _point_segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:

@@ -135,7 +135,7 @@ class EndoscopeSimulator:
         index = start
         while count is None or index < start + count:
             nxt = self.geometry(index + 1)
-            flow, valid = forward_flow(geom, nxt.depth, self.config.near_m)
+            flow, valid = forward_flow(geom, nxt, self.config.near_m)
             yield Frame(
                 index=index,
                 stamp_ns=self.config.stamp_ns(index),

@@ -136,13 +136,13 @@ def patch_field_atlas(specs: Sequence[PrimitiveSpec], layout: AtlasLayout,
 
 # Linear-RGB base albedo of each class in the real appearance.
 REAL_BASE = {
-    C.LIVER: (0.36, 0.085, 0.065),
-    C.FAT: (0.85, 0.62, 0.24),
-    C.WALL: (0.66, 0.28, 0.25),
-    C.LIGAMENT: (0.78, 0.55, 0.45),
-    C.GALLBLADDER: (0.28, 0.34, 0.13),
-    C.SHAFT: (0.09, 0.09, 0.10),
-    C.TIP: (0.55, 0.56, 0.58),
+    C.LIVER: (0.30, 0.05, 0.035),
+    C.FAT: (0.85, 0.55, 0.13),
+    C.WALL: (0.66, 0.22, 0.17),
+    C.LIGAMENT: (0.75, 0.45, 0.32),
+    C.GALLBLADDER: (0.2, 0.28, 0.09),
+    C.SHAFT: (0.06, 0.06, 0.065),
+    C.TIP: (0.5, 0.5, 0.52),
 }
 VESSEL = np.array([0.30, 0.03, 0.06], np.float32)
 BLOOD = np.array([0.20, 0.008, 0.01], np.float32)
@@ -155,7 +155,7 @@ def _tissue_tile(rng: np.random.Generator, label: int, color: np.ndarray,
     low = fractal_noise(rng, (t, t), 1.8, low_cut=1.0)[..., None]
     mid = fractal_noise(rng, (t, t), 1.0, low_cut=4.0)
     alb *= 1.0 + 0.16 * low + np.array([0.0, 0.03, 0.03], np.float32) * low
-    height = 0.00025 * mid
+    height = (0.00012 if label == C.LIVER else 0.0002) * mid
     if label == C.FAT:
         lobule = np.abs(fractal_noise(rng, (t, t), 1.2, low_cut=t / 24))
         septa = np.clip(1.0 - lobule * 2.5, 0, 1)

@@ -1,0 +1,181 @@
+"""Writing simulated sequences: rosbag2 (MCAP / sqlite3), plain folders, preview strips.
+
+Every output is written to a temporary sibling and renamed into place when complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from sim2real_gan.sim import config as C
+from sim2real_gan.sim.simulator import EndoscopeSimulator, Frame
+
+IMAGE = "sensor_msgs/msg/Image"
+CAMERA_INFO = "sensor_msgs/msg/CameraInfo"
+# topic suffix -> (message type, encoding); the contract of docs/ARCHITECTURE.md.
+TOPICS: dict[str, tuple[str, str | None]] = {
+    "image_raw": (IMAGE, "rgb8"),
+    "camera_info": (CAMERA_INFO, None),
+    "segmentation": (IMAGE, "mono8"),
+    "depth": (IMAGE, "32FC1"),
+    "uv": (IMAGE, "32FC2"),
+    "flow": (IMAGE, "32FC2"),
+    "flow_valid": (IMAGE, "mono8"),
+}
+
+
+def check_namespace(ns: str) -> str:
+    """Validate a topic namespace like ``/sim/camera``; returns it without a trailing '/'."""
+    ns = ns.rstrip("/")
+    parts = ns.split("/")
+    ok = ns.startswith("/") and all(p and (p[0].isalpha() or p[0] == "_") and
+                                    all(ch.isalnum() or ch == "_" for ch in p) for p in parts[1:])
+    if not ok or len(parts) < 2:
+        raise ValueError(f"namespace must look like '/sim/camera' (ROS name tokens), got {ns!r}")
+    return ns
+
+
+def frame_messages(frame: Frame, appearance: str) -> dict[str, Any]:
+    """{topic suffix: rosbags message} for one frame, all with one header
+    (stamp = ``frame.stamp_ns``, frame_id = ``endoscope_optical_frame``)."""
+    from sim2real_gan.io.ros_types import camera_info_msg, image_msg, make_header
+
+    header = make_header(frame.stamp_ns, C.FRAME_ID)
+    rgb = frame.image(appearance)
+    h, w = frame.labels.shape
+    valid = frame.flow_valid.view(np.uint8) * np.uint8(255)
+    arrays = {"image_raw": rgb, "segmentation": frame.labels, "depth": frame.depth,
+              "uv": frame.uv, "flow": frame.flow, "flow_valid": valid}
+    out = {k: image_msg(arrays[k], enc, header) for k, (_, enc) in TOPICS.items() if enc}
+    out["camera_info"] = camera_info_msg(frame.K, w, h, header)
+    return out
+
+
+def write_bag(path: str | os.PathLike, frames: Iterable[Frame], streams: Mapping[str, str],
+              storage: str = "mcap", overwrite: bool = False) -> int:
+    """Write frames to a new rosbag2 (atomic). Returns the number of frames written.
+
+    Args:
+        frames: simulator frames carrying every appearance named in ``streams``.
+        streams: appearance -> namespace, e.g. ``{"sim": "/sim/camera"}``; several entries
+            write the same frames under several namespaces (paired data).
+        storage: ``"mcap"`` or ``"sqlite3"``.
+    """
+    from sim2real_gan.io.bag import BagWriter
+
+    streams = {a: check_namespace(ns) for a, ns in streams.items()}
+    if len(set(streams.values())) != len(streams):
+        raise ValueError(f"each appearance needs its own namespace, got {streams}")
+    count = 0
+    with BagWriter(path, storage=storage, overwrite=overwrite) as bag:
+        for ns in streams.values():
+            for suffix, (msgtype, _) in TOPICS.items():
+                bag.add_topic(f"{ns}/{suffix}", msgtype)
+        for frame in frames:
+            for appearance, ns in streams.items():
+                for suffix, msg in frame_messages(frame, appearance).items():
+                    bag.write(f"{ns}/{suffix}", frame.stamp_ns, msg)
+            count += 1
+    return count
+
+
+def _replace_dir(tmp: Path, path: Path, overwrite: bool) -> None:
+    if path.exists():
+        if not overwrite:
+            raise FileExistsError(f"output {path} already exists (use --force)")
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    os.replace(tmp, path)
+
+
+def write_folder(path: str | os.PathLike, frames: Iterable[Frame], appearances: Iterable[str],
+                 meta: Mapping[str, Any], overwrite: bool = False) -> int:
+    """Write frames as files (atomic directory). Returns the number of frames written.
+
+    Layout: ``meta.json``; per frame ``NNNNNN_<appearance>.png`` (RGB), ``NNNNNN_labels.png``
+    (class ids, 8-bit grey) and ``NNNNNN.npz`` (depth (H,W) f32 m, uv (H,W,2) f32, flow
+    (H,W,2) f32 px, flow_valid (H,W) bool, K (3,3) f64, stamp_ns int64).
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"output {path} already exists (use --force)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    apps = tuple(appearances)
+    count = 0
+    try:
+        for f in frames:
+            stem = f"{f.index:06d}"
+            for a in apps:
+                _imwrite(tmp / f"{stem}_{a}.png", f.image(a)[..., ::-1])
+            _imwrite(tmp / f"{stem}_labels.png", f.labels)
+            np.savez(tmp / f"{stem}.npz", depth=f.depth, uv=f.uv, flow=f.flow,
+                     flow_valid=f.flow_valid, K=f.K, stamp_ns=np.int64(f.stamp_ns))
+            count += 1
+        info = dict(meta, frames=count, appearances=list(apps), classes=list(C.CLASS_NAMES),
+                    frame_id=C.FRAME_ID)
+        (tmp / "meta.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
+        _replace_dir(tmp, path, overwrite)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return count
+
+
+def _imwrite(path: Path, image: np.ndarray) -> None:
+    if not cv2.imwrite(str(path), np.ascontiguousarray(image)):
+        raise OSError(f"could not write {path}")
+
+
+def colorize_depth(depth: np.ndarray, far_m: float) -> np.ndarray:
+    """float32 (H,W) metres -> uint8 (H,W,3) RGB (near bright, background black)."""
+    scaled = np.clip(255.0 * (1.0 - depth / far_m), 0, 255).astype(np.uint8)
+    rgb = cv2.applyColorMap(scaled, cv2.COLORMAP_INFERNO)[..., ::-1]
+    rgb[depth <= 0] = 0
+    return rgb
+
+
+def preview_strip(sim: EndoscopeSimulator, indices: Iterable[int]) -> np.ndarray:
+    """uint8 RGB image, one row per frame index: sim | real | labels | depth."""
+    rows = []
+    for i in indices:
+        f = next(sim.frames(1, start=int(i), appearances=("sim", "real")))
+        rows.append(np.concatenate([f.image("sim"), f.image("real"), C.colorize_labels(f.labels),
+                                    colorize_depth(f.depth, sim.config.far_m)], axis=1))
+    if not rows:
+        raise ValueError("preview needs at least one frame")
+    return np.concatenate(rows, axis=0)
+
+
+def write_preview(path: str | os.PathLike, sim: EndoscopeSimulator, frames: int,
+                  rows: int = 4) -> Path:
+    """Write a PNG preview strip of ``rows`` frames spread over ``frames`` (atomic)."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"preview must be a .png file, got {path}")
+    indices = np.unique(np.linspace(0, max(frames - 1, 0), min(rows, max(frames, 1))).round())
+    strip = preview_strip(sim, indices.astype(int))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".png", prefix=f".{path.stem}.", dir=path.parent)
+    os.close(fd)
+    try:
+        _imwrite(Path(tmp), strip[..., ::-1])
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def progress(frames: Iterator[Frame], total: int, enabled: bool = True) -> Iterator[Frame]:
+    """Wrap a frame iterator in a tqdm progress bar."""
+    yield from tqdm(frames, total=total, desc="simulate", unit="frame", disable=not enabled)
