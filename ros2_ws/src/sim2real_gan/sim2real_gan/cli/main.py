@@ -18,11 +18,13 @@ from sim2real_gan.cli import bench as bench_cmd
 from sim2real_gan.cli import demo as demo_cmd
 from sim2real_gan.cli import export as export_cmd
 from sim2real_gan.cli import simulate as simulate_cmd
+from sim2real_gan.cli import train as train_cmd
 from sim2real_gan.cli import translate_bag as translate_bag_cmd
 
 # Explicit registry: only commands that work are listed here.
 COMMANDS: list = [
     simulate_cmd,
+    train_cmd,
     export_cmd,
     bench_cmd,
     translate_bag_cmd,

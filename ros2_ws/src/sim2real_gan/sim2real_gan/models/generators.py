@@ -106,6 +106,15 @@ class StyleUNetGenerator(nn.Module):
                 parts.append((a / self.config.depth_max).clamp(0, 1) * 2 - 1)
         return torch.cat(parts, 1) if len(parts) > 1 else image
 
+    def encode(self, image: torch.Tensor, aux: torch.Tensor | None = None) -> torch.Tensor:
+        """Style-free content features (B, C, H/2**n_down, W/2**n_down) of the encoder
+        (MUNIT content code; used by the content reconstruction loss)."""
+        _check_inputs(self.config.replace(style_dim=0), image, None, aux)
+        h = self._input(image, aux)
+        for enc in self.encoder:
+            h = enc(h)
+        return h
+
     def forward(self, image: torch.Tensor, style: torch.Tensor | None = None,
                 aux: torch.Tensor | None = None) -> torch.Tensor:
         """image (B,3,H,W) [-1,1], style (B,style_dim), aux (B,A,H,W)|None -> (B,3,H,W) [-1,1]."""
