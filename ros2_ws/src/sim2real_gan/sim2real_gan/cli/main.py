@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from sim2real_gan import __version__
 from sim2real_gan.cli import bench as bench_cmd
 from sim2real_gan.cli import demo as demo_cmd
+from sim2real_gan.cli import evaluate as evaluate_cmd
 from sim2real_gan.cli import export as export_cmd
 from sim2real_gan.cli import simulate as simulate_cmd
 from sim2real_gan.cli import train as train_cmd
@@ -29,6 +30,7 @@ COMMANDS: list = [
     bench_cmd,
     translate_bag_cmd,
     demo_cmd,
+    evaluate_cmd,
 ]
 
 

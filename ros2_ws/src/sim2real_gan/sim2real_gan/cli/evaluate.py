@@ -1,0 +1,119 @@
+"""``sim2real-gan evaluate --model NAME=PATH ... --out DIR``: the evaluation protocol + report."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+log = logging.getLogger("sim2real_gan.evaluate")
+
+PROFILES = {
+    # name: (size, frames, test seqs, train seqs, segmenter steps, feature steps, domain steps)
+    "quick": (32, 4, 4, 4, 20, 20, 20),
+    "small": (64, 8, 8, 16, 300, 300, 200),
+    "standard": (128, 16, 16, 48, 1500, 800, 500),
+}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="score models on held-out simulator scenes; write a report",
+                       description="Run the evaluation protocol (docs/evaluation.md) on held-out "
+                       "simulator seeds for 'no translation' and every --model: temporal warping "
+                       "error, tOF, SSIM, KID/FID, domain classifier accuracy, label-preservation "
+                       "and downstream mIoU. Writes OUT/metrics.json, report.md, report.html and "
+                       "PNG figures atomically.")
+    p.add_argument("--model", action="append", default=[], metavar="NAME=PATH",
+                   help="model to evaluate: an exported artifact (model.json), a generator "
+                   "checkpoint (config.json) or a training run directory (checkpoints/latest); "
+                   "repeatable")
+    p.add_argument("--out", type=Path, required=True, help="report directory to create")
+    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    p.add_argument("--ours", default=None,
+                   help="model name checked against the targets (default: the first --model)")
+    p.add_argument("--baseline", default=None,
+                   help="baseline model name for the targets (default: 'cyclegan' if present)")
+    p.add_argument("--profile", choices=sorted(PROFILES), default="small",
+                   help="protocol size preset (default small: 64x64, 8 test sequences x 8 "
+                   "frames, segmenters 300 steps)")
+    p.add_argument("--size", type=int, default=None, help="frame width = height (multiple of 4)")
+    p.add_argument("--frames", type=int, default=None, help="frames per sequence (>= 2)")
+    p.add_argument("--test-sequences", type=int, default=None, help="held-out test sequences")
+    p.add_argument("--train-sequences", type=int, default=None,
+                   help="sequences for the real-domain networks and the downstream segmenters")
+    p.add_argument("--segmenter-steps", type=int, default=None, help="segmenter training steps")
+    p.add_argument("--backend", default="auto",
+                   help="runtime backend for artifacts: auto|onnxruntime|torch|tensorrt")
+    p.add_argument("--style", default="per-sequence",
+                   help="style of styled models: per-sequence (seed = sequence index, default), "
+                   "default (the model's default style) or an integer seed")
+    p.add_argument("--inception", type=Path, default=None,
+                   help="local Inception-v3 TorchScript file (inception-2015-12-05.pt format) "
+                   "to add standard Inception KID/FID")
+    p.add_argument("--cache-dir", type=Path, default=None,
+                   help="cache for the feature network (default $SIM2REAL_GAN_CACHE or "
+                   "~/.cache/sim2real_gan)")
+    p.add_argument("--threads", type=int, default=0,
+                   help="torch CPU threads (0 = leave as is; 1 is fastest for these small "
+                   "networks on a busy machine)")
+    p.add_argument("--title", default="sim2real_gan evaluation", help="report title")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def build_config(args: argparse.Namespace):
+    """The :class:`ProtocolConfig` for the chosen profile and overrides."""
+    from sim2real_gan.eval.features import FeatureNetConfig
+    from sim2real_gan.eval.protocol import ProtocolConfig
+    from sim2real_gan.eval.realism import DomainClassifierConfig
+    from sim2real_gan.eval.segmentation import SegmenterConfig
+
+    size, frames, test, train, seg, feat, dom = PROFILES[args.profile]
+    size = args.size or size
+    train = args.train_sequences or train
+    fnet_size = min(size, 64)
+    return ProtocolConfig(
+        width=size, height=size, frames=args.frames or frames,
+        test_sequences=args.test_sequences or test, real_train_sequences=train,
+        downstream_sequences=train,
+        segmenter=SegmenterConfig(steps=args.segmenter_steps or seg,
+                                  width=8 if args.profile == "quick" else 16),
+        feature_net=FeatureNetConfig(steps=feat, input_size=fnet_size),
+        domain=DomainClassifierConfig(steps=dom, input_size=fnet_size),
+        kid_subsets=5 if args.profile == "quick" else 50,
+        inception=str(args.inception) if args.inception else "",
+        profile_frames=8 if args.profile == "quick" else 32)
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from sim2real_gan.eval.methods import Identity, load_method
+    from sim2real_gan.eval.protocol import check_targets, run_protocol
+    from sim2real_gan.eval.report import write_report
+
+    if args.out.exists() and not args.force:
+        raise FileExistsError(f"{args.out} exists (use --force to replace it)")
+    if args.inception is not None and not args.inception.is_file():
+        raise FileNotFoundError(f"--inception: no such file {args.inception}")
+    if args.threads < 0:
+        raise ValueError(f"--threads: expected >= 0, got {args.threads}")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = build_config(args)
+    methods = [Identity()] + [load_method(s, args.backend, args.style) for s in args.model]
+    names = [m.name for m in methods]
+    ours = args.ours or (names[1] if len(names) > 1 else None)
+    baseline = args.baseline or ("cyclegan" if "cyclegan" in names else None)
+    for flag, name in (("--ours", ours), ("--baseline", baseline)):
+        if name is not None and name not in names:
+            raise ValueError(f"{flag} {name!r} is not one of the evaluated models {names}")
+    result = run_protocol(methods, cfg, args.cache_dir, progress=not args.no_progress)
+    targets = check_targets(result.metrics(), ours, baseline) if ours else []
+    out = write_report(result, args.out, targets, args.title, overwrite=args.force)
+    for t in targets:
+        status = "n/a" if t["met"] is None else ("met" if t["met"] else "MISSED")
+        log.info("target %-24s %s: %.4f vs %.4f (%s)", t["target"], status, t["value"],
+                 t["threshold"], t["rule"])
+    log.info("report: %s", out / "report.md")
+    return 0
