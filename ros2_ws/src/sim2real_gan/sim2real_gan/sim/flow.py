@@ -7,11 +7,11 @@ import numpy as np
 
 from sim2real_gan.sim.raycast import Geometry
 
-# A point counts as visible at t+1 when, bilinearly sampled where the point lands, the next
-# depth map agrees with the point's own depth there (within REL_TOL * depth + ABS_TOL_M) and
-# the next primitive-id map equals the point's primitive. Bilinear sampling also rejects
-# landing spots that straddle an edge, so every valid pixel can be warped with bilinear
-# interpolation without mixing two surfaces.
+# A point counts as visible at t+1 when every pixel of the bilinear footprint where it lands
+# (the 2x2 neighbours with non-zero weight) shows the same primitive in frame t+1, and the
+# bilinearly interpolated depth there agrees with the point's own depth (within
+# REL_TOL * depth + ABS_TOL_M; catches self-occlusion and near misses). So every valid pixel
+# can be warped with bilinear interpolation without mixing two surfaces.
 REL_TOL = 0.006
 ABS_TOL_M = 0.0003
 
@@ -38,12 +38,31 @@ def forward_flow(geom: Geometry, nxt: Geometry,
     np.subtract(nx, jj, out=flow[..., 0], where=ahead)
     np.subtract(ny, ii, out=flow[..., 1], where=ahead)
     inside = ahead & (nx >= 0) & (nx <= w - 1) & (ny >= 0) & (ny <= h - 1)
-    mx = np.where(inside, nx, np.float32(-2.0))
-    my = np.where(inside, ny, np.float32(-2.0))
-    both = cv2.merge([nxt.depth, nxt.pid.astype(np.float32)])
-    seen = cv2.remap(both, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                     borderValue=(0.0, -1.0))
-    depth_err = np.abs(seen[..., 0] - nz)
-    pid_err = np.abs(seen[..., 1] - geom.pid)
-    valid = inside & (depth_err <= REL_TOL * nz + ABS_TOL_M) & (pid_err < 1e-3)
+    # Footprint test with exact bilinear weights (whatever OpenCV's coordinate precision):
+    # one gather of (primitive id, which 2x2 neighbours share it) per pixel.
+    mx = np.where(inside, nx, np.float32(0))
+    my = np.where(inside, ny, np.float32(0))
+    x0 = np.minimum(mx.astype(np.intp), w - 2)
+    y0 = np.minimum(my.astype(np.intp), h - 2)
+    key = _footprint_keys(nxt.pid).ravel()[y0 * w + x0]
+    on_x = mx != x0  # the right-hand neighbours have non-zero weight
+    on_y = my != y0
+    same = (key >> 3) == geom.pid
+    same &= ~on_x | ((key & 1) != 0)
+    same &= ~on_y | ((key & 2) != 0)
+    same &= ~(on_x & on_y) | ((key & 4) != 0)
+    seen = cv2.remap(nxt.depth, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    seen -= nz
+    np.abs(seen, out=seen)
+    valid = inside & same & (seen <= REL_TOL * nz + ABS_TOL_M)
     return flow, valid
+
+
+def _footprint_keys(pid: np.ndarray) -> np.ndarray:
+    """(H,W) int32: pid * 8 + bit 0 (right neighbour same id) + bit 1 (lower neighbour same)
+    + bit 2 (lower-right same)."""
+    key = pid.astype(np.int32) * 8
+    key[:, :-1] += pid[:, :-1] == pid[:, 1:]
+    key[:-1, :] += (pid[:-1, :] == pid[1:, :]) * np.int32(2)
+    key[:-1, :-1] += (pid[:-1, :-1] == pid[1:, 1:]) * np.int32(4)
+    return key

@@ -78,9 +78,9 @@ def octahedral_uv(q0: np.ndarray, q1: np.ndarray, q2: np.ndarray) -> tuple[np.nd
 
 
 def pseudo_angle(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Monotonic stand-in for atan2(y, x) / (2 pi) + 0.5 in [0,1) (the "diamond angle")."""
+    """Monotonic stand-in for atan2(y, x) / (2 pi) mod 1, in [0,1) (the "diamond angle")."""
     s = np.abs(x) + np.abs(y) + f32(1e-12)
-    a = np.where(y >= 0, np.where(x >= 0, y / s, 2 - x / s), np.where(x < 0, 2 - y / s, 4 + x / s))
+    a = np.where(y >= 0, np.where(x >= 0, y / s, 1 - x / s), np.where(x < 0, 2 - y / s, 3 + x / s))
     return a * f32(0.25)
 
 
@@ -294,6 +294,8 @@ class Raycaster:
             for c in range(3):
                 normal[c][idx] = n[c]
                 nxyz[c][idx] = nx[c]
+            np.clip(u, 0, 1, out=u)
+            np.clip(v, 0, 1, out=v)
             u *= self.tile_scale[k]
             u += self.tile_origin[k, 0]
             v *= self.tile_scale[k]
