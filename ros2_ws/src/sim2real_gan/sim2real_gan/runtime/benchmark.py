@@ -71,10 +71,14 @@ class BenchRow:
 
 
 def time_calls(fn: Callable[[], object], cfg: BenchConfig) -> Timing:
-    """Run ``fn`` ``cfg.warmup`` times, then time it up to ``cfg.iters`` times or
+    """Run ``fn`` up to ``cfg.warmup`` times untimed (slow cells stop warming up after a
+    quarter of ``cfg.max_seconds``), then time it up to ``cfg.iters`` times or
     ``cfg.max_seconds`` (never fewer than ``cfg.min_iters`` samples)."""
+    start = time.perf_counter()
     for _ in range(cfg.warmup):
         fn()
+        if time.perf_counter() - start > cfg.max_seconds / 4:
+            break
     samples: list[float] = []
     start = time.perf_counter()
     while len(samples) < cfg.iters:
