@@ -221,6 +221,7 @@ class Trainer:
             tmp.mkdir()
             recent = {k: v for k, v in self.history[-1].items()} if self.history else {}
             meta = {"step": self.step, "mode": self.cfg.mode, "ema": self.ema is not None,
+                    "resolution": self._resolution(), "crop": list(self.cfg.data.crop),
                     "losses": recent, "train_config": self.cfg.to_dict()}
             save_generator(tmp, self.generator_for_export(), self.nets.g_cfg, meta,
                            style_encoder=unwrap(self.nets.E) if self.nets.E is not None else None)
@@ -234,6 +235,16 @@ class Trainer:
             final = S.publish(root, tmp, self.step, self.cfg.keep_ckpts)
         barrier(self.dist)
         return final
+
+    def _resolution(self) -> list[int]:
+        """Frame size the model was trained for (the runtime's working resolution)."""
+        src = self.cfg.data.sim
+        if src.size:
+            return [int(src.size[0]), int(src.size[1])]
+        if src.kind == "synthetic":
+            return [src.height, src.width]
+        first = self.data.sim.seqs[0][0].load()["image"]
+        return [int(first.shape[0]), int(first.shape[1])]
 
     def _resume(self, directory: Path) -> None:
         nets = dict(self.nets.trainable())
