@@ -95,7 +95,6 @@ class RealLook:
     aperture: float  # radius of the circular optics mask (x half-diagonal), 0 = none
     blur_sigma: float  # at 256 px width; scaled with image width
     noise_sigma: float
-    shot_noise: float
     gains: tuple[float, float, float]
     gamma: float
     detail_repeat: float
@@ -111,7 +110,6 @@ class RealLook:
             vignette=float(rng.uniform(0.25, 0.65)),
             aperture=float(rng.uniform(0.92, 1.05)) if rng.random() < 0.35 else 0.0,
             blur_sigma=float(rng.uniform(0.35, 1.1)), noise_sigma=float(rng.uniform(0.4, 2.0)),
-            shot_noise=float(rng.uniform(0.0, 0.02)),
             gains=tuple(float(g) for g in gains / gains.max()), gamma=float(rng.uniform(1.9, 2.4)),
             detail_repeat=float(rng.uniform(5.0, 9.0)),
         )
@@ -121,25 +119,27 @@ class RealShader:
     """Procedural "real footage" rendering of a frame for one sequence.
 
     Args:
-        albedo: (S,S,3) float32 linear albedo atlas; material: (S,S,2) height m, specular.
+        atlas: (S,S,4) float32: linear albedo RGB and bump height in metres.
         patch_color: (3,) linear albedo painted where the geometry's patch field is > 0.
         detail_scale: atlas UV -> detail texels (fine, tileable texture on top of the atlas).
         rng: the sequence's generator (detail texture, noise bank); seed: frame noise seed.
     """
 
-    def __init__(self, config: C.SimConfig, look: RealLook, albedo: np.ndarray,
-                 material: np.ndarray, patch_color: np.ndarray, detail_scale: float,
-                 rng: np.random.Generator, seed: int):
+    def __init__(self, config: C.SimConfig, look: RealLook, atlas: np.ndarray,
+                 patch_color: np.ndarray, detail_scale: float, rng: np.random.Generator,
+                 seed: int):
         self.config, self.look, self.seed = config, look, seed
-        self.albedo, self.material = albedo, material
-        self.patch_color = np.asarray(patch_color, f32)
+        self.atlas = atlas
+        self.add_colors = np.stack([np.ones(3), np.asarray(look.haze_color),
+                                    np.asarray(patch_color)], axis=1).astype(f32)
         self.detail = fractal_noise(rng, (256, 256), 0.9, low_cut=4.0)
         self.detail_scale = f32(detail_scale * look.detail_repeat)
         self.view = _View(config)
         self.fx = f32(config.K[0, 0])
         h, w = config.height, config.width
-        self.gain_mask = self._optics_mask() * np.asarray(look.gains, f32)
+        self.gain_mask = self._optics_mask() * (np.asarray(look.gains, f32) * f32(look.exposure))
         self.noise = rng.standard_normal((h + 32, w + 32, 3), dtype=f32)
+        self.noise *= f32(look.noise_sigma / 255.0)
         g = np.arange(256) / 255.0
         self.gamma_lut = np.clip(np.round(255 * g ** (2.0 / look.gamma)), 0, 255).astype(np.uint8)
         self.blur = look.blur_sigma * w / 256.0
@@ -157,41 +157,50 @@ class RealShader:
         return mask[..., None].astype(f32)
 
     def _surface(self, geom: Geometry) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Albedo (H,W,3), bump height (H,W) metres, specular strength (H,W) at the hits."""
-        size = f32(self.albedo.shape[0])
-        mx = geom.uv[0] * size - f32(0.5)
-        my = geom.uv[1] * size - f32(0.5)
-        alb = cv2.remap(self.albedo, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        mat = cv2.remap(self.material, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        det = cv2.remap(self.detail, geom.uv[0] * self.detail_scale,
-                        geom.uv[1] * self.detail_scale, cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_WRAP)
-        alb *= (det * f32(0.07) + f32(1.0))[..., None]
-        if geom.patch.max() > -0.125:
-            wgt = np.clip(geom.patch * f32(4.0) + f32(0.5), 0, 1)[..., None]
-            alb += (self.patch_color * (det * f32(0.1) + f32(1.0))[..., None] - alb) * wgt
-        height = mat[..., 0] + det * f32(6e-5)
-        return alb, height, mat[..., 1]
+        """Atlas albedo (H,W,3) view, bump height (H,W) metres, detail noise (H,W)."""
+        size = f32(self.atlas.shape[0])
+        mx = geom.uv[0] * size
+        mx -= f32(0.5)
+        my = geom.uv[1] * size
+        my -= f32(0.5)
+        surf = cv2.remap(self.atlas, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        mx = geom.uv[0] * self.detail_scale
+        my = geom.uv[1] * self.detail_scale
+        det = cv2.remap(self.detail, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+        height = det * f32(6e-5)
+        height += surf[..., 3]
+        return surf[..., :3], height, det
 
-    def __call__(self, geom: Geometry, index: int) -> np.ndarray:
-        """uint8 (H,W,3) real rendering of frame ``index``."""
-        look = self.look
-        alb, height, spec_k = self._surface(geom)
+    def _shading(self, geom: Geometry, height: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Bump-mapped cosine to the light (H,W) and light fall-off (H,W)."""
         hit = geom.pid >= 0
         scale = np.zeros_like(geom.depth)
         np.divide(self.fx, geom.depth, out=scale, where=hit)
-        n = [geom.normal[0] - np.clip(cv2.Sobel(height, cv2.CV_32F, 1, 0, scale=0.125) * scale, -0.8, 0.8),
-             geom.normal[1] - np.clip(cv2.Sobel(height, cv2.CV_32F, 0, 1, scale=0.125) * scale, -0.8, 0.8),
-             geom.normal[2]]
-        inv = 1.0 / np.sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2] + f32(1e-12))
-        n = [c * inv for c in n]
-        ndl = self.view.cos(n)
+        gx = cv2.Sobel(height, cv2.CV_32F, 1, 0, scale=0.125)
+        gy = cv2.Sobel(height, cv2.CV_32F, 0, 1, scale=0.125)
+        n0 = geom.normal[0] - np.clip(gx * scale, -0.8, 0.8, out=gx)
+        n1 = geom.normal[1] - np.clip(gy * scale, -0.8, 0.8, out=gy)
+        n2 = geom.normal[2]
+        inv = n0 * n0
+        inv += n1 * n1
+        inv += n2 * n2
+        inv += f32(1e-12)
+        np.sqrt(inv, out=inv)
+        ndl = self.view.cos([n0, n1, n2])
+        ndl /= inv
         dist = geom.depth * self.view.ray_norm
         fall = np.zeros_like(dist)
-        np.divide(f32(look.fall_ref), dist, out=fall, where=hit)
-        np.minimum(fall * fall, f32(3.0), out=fall)
+        np.divide(f32(self.look.fall_ref), dist, out=fall, where=hit)
+        np.multiply(fall, fall, out=fall)
+        np.minimum(fall, f32(3.0), out=fall)
         far = f32(self.config.far_m)
-        fall *= np.clip((far - geom.depth) * (f32(1.0) / (f32(0.35) * far)), 0, 1)
+        fade = (far - geom.depth) * (f32(1.0) / (f32(0.35) * far))
+        fall *= np.clip(fade, 0, 1, out=fade)
+        return ndl, fall, dist
+
+    def _specular(self, ndl: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Wet-tissue lobe + sharp glints; broad metal lobe on instruments (no pow())."""
+        look = self.look
         p16 = ndl * ndl
         for _ in range(3):
             p16 *= p16
@@ -200,26 +209,53 @@ class RealShader:
         p128 = p64 * p64
         glint = p128 * p128
         glint *= glint
-        lobe = p64 * f32(look.ks * (1 - look.sharpness)) + p128 * f32(look.ks * look.sharpness)
+        lobe = p64 * f32(look.ks * (1 - look.sharpness))
+        lobe += p128 * f32(look.ks * look.sharpness)
         lobe += glint * f32(0.25)
-        metal = geom.labels >= C.SHAFT
+        metal = labels >= C.SHAFT
         lobe[metal] = p16[metal] * f32(1.6)
-        lobe *= spec_k * fall
-        rad = alb * (ndl * fall * f32(0.96) + f32(0.04))[..., None]
-        rad += lobe[..., None]
-        fog = dist / (dist + f32(0.15)) * f32(look.haze)
-        rad *= (f32(1.0) - fog)[..., None]
-        rad += (fog * np.minimum(fall, f32(1.0)) + f32(0.3 * look.haze))[..., None] * np.asarray(
-            look.haze_color, f32)
+        return lobe
+
+    def __call__(self, geom: Geometry, index: int) -> np.ndarray:
+        """uint8 (H,W,3) real rendering of frame ``index``."""
+        look = self.look
+        alb, height, det = self._surface(geom)
+        ndl, fall, dist = self._shading(geom, height)
+        fog = dist / (dist + f32(0.15))
+        fog *= f32(look.haze)
+        keep = f32(1.0) - fog
+        wet = np.clip(det * f32(0.5) + f32(0.6), 0.1, 1.0)  # fine-scale wetness variation
+        spec = self._specular(ndl, geom.labels)
+        spec *= wet
+        spec *= fall
+        spec *= keep
+        diffuse = ndl * fall
+        diffuse *= f32(0.96)
+        diffuse += f32(0.04)
+        diffuse *= det * f32(0.07) + f32(1.0)  # fine albedo texture
+        diffuse *= keep
+        haze = np.minimum(fall, f32(1.0))
+        haze *= fog
+        haze += f32(0.3 * look.haze)
+        if geom.patch.max() > -0.125:  # class patches (fat) painted with their own colour
+            patch = np.clip(geom.patch * f32(4.0) + f32(0.5), 0, 1)
+            patch_amt = diffuse * patch
+            diffuse -= patch_amt
+            patch_amt *= det * f32(0.1) + f32(1.0)
+        else:
+            patch_amt = np.zeros_like(diffuse)
+        # additive colours: specular (white), haze (haze colour), patch (patch colour)
+        add = cv2.transform(cv2.merge([spec, haze, patch_amt]), self.add_colors)
+        rad = alb * diffuse[..., None]
+        rad += add
         rad *= self.gain_mask
-        rad *= f32(look.exposure)
-        img = np.sqrt(rad / (rad + f32(1.0)))  # tone curve in sqrt (about display) space
+        tone = rad + f32(1.0)
+        np.divide(rad, tone, out=rad)
+        img = np.sqrt(rad, out=rad)  # tone curve, in sqrt (about display) space
         if self.blur > 0.2:
             img = cv2.GaussianBlur(img, (0, 0), self.blur)
         h, w = geom.depth.shape
         oy, ox = np.random.default_rng([self.seed & 0xFFFFFFFF, int(index), 0x7E]).integers(0, 33, 2)
-        noise = self.noise[oy:oy + h, ox:ox + w] * (img * f32(look.shot_noise * 4.0)
-                                                     + f32(look.noise_sigma / 255.0))
-        img += noise
+        img += self.noise[oy:oy + h, ox:ox + w]
         np.maximum(img, 0, out=img)
         return cv2.LUT(cv2.convertScaleAbs(img, alpha=255.0), self.gamma_lut)

@@ -12,7 +12,7 @@ from sim2real_gan.sim.appearance import RealLook, RealShader, SimShader
 from sim2real_gan.sim.flow import forward_flow
 from sim2real_gan.sim.raycast import Geometry, Raycaster
 from sim2real_gan.sim.scene import Scene, SceneState
-from sim2real_gan.sim.textures import AtlasLayout, patch_field_atlas, real_atlases, real_palette
+from sim2real_gan.sim.textures import AtlasLayout, patch_field_atlas, real_atlas, real_palette
 
 
 @dataclass
@@ -87,11 +87,11 @@ class EndoscopeSimulator:
             else:
                 rng = np.random.default_rng([self.seed & 0xFFFFFFFF, self.seed >> 32, 0x8EA1])
                 palette = real_palette(rng)
-                albedo, material = real_atlases(self.scene.primitives, self.layout, palette, rng)
+                atlas = real_atlas(self.scene.primitives, self.layout, palette, rng)
                 detail_scale = 256.0 * self.layout.size / self.layout.cell  # 1 repeat per cell
                 self._shaders["real"] = RealShader(
-                    self.config, RealLook.draw(rng), albedo, material, palette[C.FAT],
-                    detail_scale, rng, self.seed)
+                    self.config, RealLook.draw(rng), atlas, palette[C.FAT], detail_scale, rng,
+                    self.seed)
         return self._shaders[appearance]
 
     def state(self, index: int) -> SceneState:

@@ -1,9 +1,8 @@
 """Texture atlas: one square tile per primitive, addressed by the surface UV.
 
 The patch-field atlas marks class patches (fat on the abdominal wall and gallbladder); the
-``real`` appearance uses an albedo atlas (tissue colour variation, vessels, fat lobules,
-blood, fibrous ligament, metallic instruments) and a material atlas (bump height in metres,
-specular/wetness strength). Noise is periodic (FFT-filtered) so tiles have no hard edges in
+``real`` appearance uses a 4-channel atlas: albedo (tissue colour variation, vessels, fat
+lobules, blood, fibrous ligament, metallic instruments) and bump height in metres. Noise is periodic (FFT-filtered) so tiles have no hard edges in
 u; everything is drawn once per sequence from the sequence's own generator.
 """
 
@@ -136,9 +135,9 @@ def patch_field_atlas(specs: Sequence[PrimitiveSpec], layout: AtlasLayout,
 
 # Linear-RGB base albedo of each class in the real appearance.
 REAL_BASE = {
-    C.LIVER: (0.30, 0.05, 0.035),
-    C.FAT: (0.85, 0.55, 0.13),
-    C.WALL: (0.66, 0.22, 0.17),
+    C.LIVER: (0.28, 0.04, 0.025),
+    C.FAT: (0.8, 0.48, 0.05),
+    C.WALL: (0.62, 0.18, 0.12),
     C.LIGAMENT: (0.75, 0.45, 0.32),
     C.GALLBLADDER: (0.2, 0.28, 0.09),
     C.SHAFT: (0.06, 0.06, 0.065),
@@ -149,8 +148,8 @@ BLOOD = np.array([0.20, 0.008, 0.01], np.float32)
 
 
 def _tissue_tile(rng: np.random.Generator, label: int, color: np.ndarray,
-                 t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """albedo (t,t,3), height (t,t) metres, specular strength (t,t) for one tissue tile."""
+                 t: int) -> tuple[np.ndarray, np.ndarray]:
+    """albedo (t,t,3) and bump height (t,t) metres of one tissue tile."""
     alb = color[None, None, :] * np.ones((t, t, 1), np.float32)
     low = fractal_noise(rng, (t, t), 1.8, low_cut=1.0)[..., None]
     mid = fractal_noise(rng, (t, t), 1.0, low_cut=4.0)
@@ -170,19 +169,18 @@ def _tissue_tile(rng: np.random.Generator, label: int, color: np.ndarray,
     ves = _vessels(rng, t, count * t // CELL, rng.uniform(1.0, 2.6)) * rng.uniform(0.5, 0.9)
     alb = alb * (1 - ves[..., None]) + VESSEL * ves[..., None]
     height += 0.0003 * ves
-    spec = np.clip(0.55 + 0.35 * fractal_noise(rng, (t, t), 1.5, low_cut=2.0), 0.05, 1.0)
     if rng.random() < 0.45:
         blood = np.clip((fractal_noise(rng, (t, t), 1.7, low_cut=2.0) - 1.6) * 3.0, 0, 1)
         alb = alb * (1 - blood[..., None]) + BLOOD * blood[..., None]
-        spec = np.maximum(spec, blood)
-    return alb, height.astype(np.float32), spec.astype(np.float32)
+        height -= 0.0002 * blood  # pooled blood is smooth
+    return alb, height.astype(np.float32)
 
 
 def _metal_tile(rng: np.random.Generator, color: np.ndarray,
-                t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                t: int) -> tuple[np.ndarray, np.ndarray]:
     scratch = fractal_noise(rng, (t, t), 0.8, low_cut=2.0, aniso=8.0)
     alb = color[None, None, :] * (1.0 + 0.06 * scratch)[..., None]
-    return alb, 0.00002 * scratch, np.full((t, t), 1.0, np.float32)
+    return alb, 0.00002 * scratch
 
 
 def real_palette(rng: np.random.Generator) -> dict[int, np.ndarray]:
@@ -194,19 +192,17 @@ def real_palette(rng: np.random.Generator) -> dict[int, np.ndarray]:
     return out
 
 
-def real_atlases(specs: Sequence[PrimitiveSpec], layout: AtlasLayout, palette: dict[int, np.ndarray],
-                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Albedo (S,S,3) float32 linear RGB and material (S,S,2) float32 (height m, specular)."""
+def real_atlas(specs: Sequence[PrimitiveSpec], layout: AtlasLayout, palette: dict[int, np.ndarray],
+               rng: np.random.Generator) -> np.ndarray:
+    """(S,S,4) float32: linear albedo RGB and bump height (metres) of every tile."""
     n = layout.size
-    albedo = np.zeros((n, n, 3), np.float32)
-    material = np.zeros((n, n, 2), np.float32)
+    atlas = np.zeros((n, n, 4), np.float32)
     for k, spec in enumerate(specs):
         t = layout.tile_texels(k)
         if spec.is_instrument:
-            alb, height, spec_map = _metal_tile(rng, palette[spec.label], t)
+            alb, height = _metal_tile(rng, palette[spec.label], t)
         else:
-            alb, height, spec_map = _tissue_tile(rng, spec.label, palette[spec.label], t)
+            alb, height = _tissue_tile(rng, spec.label, palette[spec.label], t)
         sl = layout.tile_slice(k)
-        albedo[sl] = np.clip(alb, 0.0, 1.0)
-        material[sl] = np.stack([height, spec_map], -1)
-    return albedo, material
+        atlas[sl] = np.concatenate([np.clip(alb, 0.0, 1.0), height[..., None]], -1)
+    return atlas
