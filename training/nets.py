@@ -8,6 +8,7 @@ T frozen teacher (distillation).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import torch
 from sim2real_gan.models import (
@@ -66,7 +67,7 @@ def build_nets(cfg: TrainConfig, device: torch.device) -> Nets:
     if mode == "pix2pix":
         nets.D_real = build_discriminator(replace(cfg.discriminator, in_channels=6))
     if mode == "distill":
-        teacher, t_cfg = load_generator(cfg.teacher, device)
+        teacher, t_cfg = load_generator(resolve_generator_dir(cfg.teacher), device)
         if (t_cfg.style_dim, t_cfg.aux_channels) != (g_cfg.style_dim, g_cfg.aux_channels):
             raise ValueError(f"distill: teacher takes style_dim={t_cfg.style_dim}, "
                              f"aux={t_cfg.aux_channels}; student takes "
@@ -78,6 +79,16 @@ def build_nets(cfg: TrainConfig, device: torch.device) -> Nets:
             m.to(memory_format=torch.channels_last)
         setattr(nets, name, m)
     return nets
+
+
+def resolve_generator_dir(path: str | Path) -> Path:
+    """A generator checkpoint directory, or a run directory (-> its latest checkpoint)."""
+    p = Path(path)
+    if (p / "config.json").is_file():
+        return p
+    from .state import latest_checkpoint
+
+    return latest_checkpoint(p)
 
 
 def sim_fields(cfg: TrainConfig, g_cfg: GeneratorConfig) -> tuple[str, ...]:

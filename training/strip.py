@@ -1,0 +1,90 @@
+"""Before/after strip: simulator frames (held-out scenes) and their translations.
+
+    python -m training.strip --model models/default --out docs/img/before_after.png
+
+Rows: sim input | translated (style seed A) | translated (style seed B) | translated with
+the label boundaries of the *sim* frame drawn on top (they must still sit on the edges).
+Columns: frames of different held-out scenes. Uses the PyTorch generator checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import torch
+from sim2real_gan.models import load_generator
+
+from .nets import resolve_generator_dir
+
+
+def label_edges(labels: np.ndarray) -> np.ndarray:
+    """bool (H,W): pixels whose 4-neighbourhood holds another class id."""
+    e = np.zeros(labels.shape, bool)
+    e[:, 1:] |= labels[:, 1:] != labels[:, :-1]
+    e[1:, :] |= labels[1:, :] != labels[:-1, :]
+    return e
+
+
+@torch.no_grad()
+def translate(model: torch.nn.Module, rgb: np.ndarray, style: torch.Tensor | None,
+              aux: np.ndarray | None = None) -> np.ndarray:
+    """uint8 (H,W,3) -> uint8 (H,W,3) through the generator (H, W multiples of size_multiple)."""
+    x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 127.5 - 1
+    a = None if aux is None else torch.from_numpy(aux).permute(2, 0, 1)[None].float()
+    y = model(x, style, a)[0]
+    return ((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
+
+
+def build_strip(model_dir: str | Path, seeds: list[int], size: int = 256, frame: int = 10,
+                style_seeds: tuple[int, int] = (1, 2)) -> np.ndarray:
+    from sim2real_gan.sim.config import SimConfig
+    from sim2real_gan.sim.simulator import EndoscopeSimulator
+
+    model, cfg = load_generator(resolve_generator_dir(model_dir))
+    styles = [torch.randn(1, cfg.style_dim, generator=torch.Generator().manual_seed(s))
+              if cfg.style_dim else None for s in style_seeds]
+    cols = []
+    for seed in seeds:
+        sim = EndoscopeSimulator(SimConfig(width=size, height=size), seed=seed)
+        fr = list(sim.frames(1, start=frame))[0]
+        aux = None
+        if cfg.aux_channels:
+            parts = {"uv": fr.uv, "depth": fr.depth[..., None]}
+            aux = np.concatenate([parts[a] for a in cfg.aux_channels], -1).astype(np.float32)
+        rgb = fr.image("sim")
+        outs = [translate(model, rgb, s, aux) for s in styles]
+        over = outs[0].copy()
+        over[label_edges(fr.labels)] = (255, 255, 0)
+        cols.append(np.concatenate([rgb, *outs, over], 0))
+    pad = np.full((cols[0].shape[0], 4, 3), 255, np.uint8)
+    strip = cols[0]
+    for c in cols[1:]:
+        strip = np.concatenate([strip, pad, c], 1)
+    return strip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="models/default", help="generator checkpoint or run dir")
+    ap.add_argument("--out", default="docs/img/before_after.png")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1_000_001, 1_000_002, 1_000_003,
+                                                            1_000_004],
+                    help="simulator scene seeds (default: held-out evaluation scenes)")
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--frame", type=int, default=10, help="frame index within each sequence")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    strip = build_strip(args.model, args.seeds, args.size, args.frame)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    from sim2real_gan.io.media import write_image
+
+    write_image(out, strip)
+    print(f"wrote {out} ({strip.shape[1]}x{strip.shape[0]})")
+
+
+if __name__ == "__main__":
+    main()
