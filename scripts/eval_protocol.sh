@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The evaluation protocol of docs/evaluation.md: train the CycleGAN baseline, ours and three
+# ablations with one equal budget, then evaluate them all on the held-out simulator seeds.
+#
+#   STEPS=1500 OUT=runs/eval bash scripts/eval_protocol.sh
+#
+# Environment (defaults = the small CPU protocol reported in docs/evaluation.md):
+#   STEPS      training steps per model (same for every model)      default 1500
+#   BATCH      batch size                                            default 4
+#   CROP       training crop side (frames are SIZE x SIZE)           default 48
+#   SIZE       simulated training frame side                         default 64
+#   OUT        where runs and the report go                          default runs/eval
+#   THREADS    torch threads for training and evaluation             default 1 (fastest on a busy 2-core machine)
+#   PROFILE    sim2real-gan evaluate --profile                       default small
+#   CONFIG     base training recipe (training/configs/NAME.yaml)     default tiny
+#   ONLY       space-separated subset of: cyclegan ours no_temporal no_texture no_structure
+# Runs one process at a time under `nice -n 10` (a shared 2-core machine); a finished run
+# (checkpoints/latest present with the full step count) is not retrained.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+STEPS=${STEPS:-1500}
+BATCH=${BATCH:-4}
+CROP=${CROP:-48}
+SIZE=${SIZE:-64}
+OUT=${OUT:-runs/eval}
+THREADS=${THREADS:-1}
+PROFILE=${PROFILE:-small}
+CONFIG=${CONFIG:-tiny}
+ONLY=${ONLY:-cyclegan ours no_temporal no_texture no_structure}
+BIN=.venv/bin/sim2real-gan
+
+# Training data: simulator seeds 0-7 (sim) and 100-107 (real appearance, other scenes: the
+# domains are unpaired). Evaluation seeds start at 1,000,000 (sim2real_gan/eval/data.py).
+COMMON=(
+  --set "data.sim={kind: synthetic, appearance: sim, seeds: [0,1,2,3,4,5,6,7], frames: 16, width: $SIZE, height: $SIZE}"
+  --set "data.real={kind: synthetic, appearance: real, seeds: [100,101,102,103,104,105,106,107], frames: 16, width: $SIZE, height: $SIZE}"
+  --set "data.crop=[$CROP,$CROP]" --set "data.batch_size=$BATCH"
+  --set "steps=$STEPS" --set "seed=0" --set "threads=$THREADS" --set "progress=false"
+  --set "log_every=100" --set "image_every=100000" --set "ckpt_every=$STEPS" --set "keep_ckpts=1"
+)
+# Ours: rt generator with the neural texture sampled at the simulator's UV, structure and
+# temporal losses on. Each ablation switches exactly one of these off.
+OURS_G="{preset: rt, overrides: {texture_channels: 8, aux_channels: [uv]}}"
+NOTEX_G="{preset: rt, overrides: {}}"
+
+recipe() {  # sets RECIPE to the overrides of run $1
+  case "$1" in
+    cyclegan)     RECIPE=(--set mode=cyclegan --set "generator={preset: cyclegan, overrides: {}}"
+                          --set loss.structure=0 --set loss.temporal=0 --set loss.style=0) ;;
+    ours)         RECIPE=(--set "generator=$OURS_G") ;;
+    no_temporal)  RECIPE=(--set "generator=$OURS_G" --set loss.temporal=0) ;;
+    no_texture)   RECIPE=(--set "generator=$NOTEX_G") ;;
+    no_structure) RECIPE=(--set "generator=$OURS_G" --set loss.structure=0) ;;
+    *) echo "unknown run $1" >&2; exit 2 ;;
+  esac
+}
+
+models=()
+for name in $ONLY; do
+  run="$OUT/$name"
+  last="$run/checkpoints/step_$(printf %07d "$STEPS")"
+  if [[ -d "$last" ]]; then
+    echo "== $name: already trained ($last)"
+  else
+    echo "== training $name ($STEPS steps, batch $BATCH, crop $CROP)"
+    recipe "$name"
+    start=$SECONDS
+    nice -n 10 "$BIN" train -c "$CONFIG" --out "$run" "${COMMON[@]}" "${RECIPE[@]}"
+    echo "== $name trained in $((SECONDS - start)) s"
+  fi
+  models+=(--model "$name=$run")
+done
+
+echo "== evaluating"
+nice -n 10 "$BIN" evaluate --profile "$PROFILE" --threads "$THREADS" --out "$OUT/report" --force \
+  --ours ours --baseline cyclegan "${models[@]}" \
+  --title "sim2real_gan evaluation: $STEPS steps x batch $BATCH, ${CROP}px crops"
