@@ -70,11 +70,10 @@ def test_instrument_labels_are_exactly_where_an_instrument_is_the_first_hit() ->
         f = next(sim.frames(1, start=index))
         best = {True: np.full((H, W), cfg.far_m), False: np.full((H, W), cfg.far_m)}
         for k, spec in enumerate(sim.scene.primitives):
-            out = rc._hit_t(spec, st.R[k], st.c[k], st, rc.xs, rc.ys)
-            if out is not None:
-                t, ok = out
+            t = rc._hit_t(spec, st.R[k], st.c[k], st, rc.xs, rc.ys)
+            if t is not None:
                 group = best[spec.is_instrument]
-                np.minimum(group, np.where(ok, t, np.inf), out=group)
+                np.fmin(group, t, out=group)  # NaN: no hit
         first_is_instrument = best[True] < best[False]
         assert np.array_equal(first_is_instrument, f.labels >= C.SHAFT)
         np.testing.assert_allclose(f.depth, np.where(np.minimum(best[True], best[False]) < cfg.far_m,

@@ -62,7 +62,9 @@ class SimShader:
     def __init__(self, config: C.SimConfig):
         self.config = config
         self.view = _View(config)
-        self.colors = (SIM_COLORS * 255.0).astype(f32)
+        lut = np.zeros((256, 1, 3), np.uint8)
+        lut[:len(SIM_COLORS), 0] = np.round(SIM_COLORS * 255.0)
+        self.lut = lut
 
     def __call__(self, geom: Geometry, cam_R: np.ndarray) -> np.ndarray:  # noqa: N803
         """uint8 (H,W,3) sim rendering."""
@@ -76,9 +78,9 @@ class SimShader:
             with np.errstate(divide="ignore"):
                 fall = np.minimum(np.square(f32(0.085) / dist), f32(1.25))
             shade = self.view.cos(n) * fall * f32(0.88) + f32(0.12)
-        rgb = self.colors[geom.labels]
-        rgb *= shade[..., None]
-        return cv2.convertScaleAbs(rgb)
+        shade_u8 = cv2.convertScaleAbs(shade, alpha=255.0)
+        colors = cv2.LUT(cv2.merge([geom.labels] * 3), self.lut)
+        return cv2.multiply(colors, cv2.merge([shade_u8] * 3), scale=1.0 / 255.0)
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,12 @@ class JumpProcess:
         return src + (dst - src) * s
 
 
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cross product of two 3-vectors (np.cross is slow for tiny inputs)."""
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
+                     a[0] * b[1] - a[1] * b[0]])
+
+
 def look_at(position: np.ndarray, target: np.ndarray, roll: float = 0.0) -> np.ndarray:
     """Rotation (3,3) whose columns are the optical frame axes in world coordinates.
 
@@ -104,11 +110,11 @@ def look_at(position: np.ndarray, target: np.ndarray, roll: float = 0.0) -> np.n
     z = np.asarray(target, dtype=np.float64) - np.asarray(position, dtype=np.float64)
     z /= np.linalg.norm(z)
     up = np.array([0.0, 0.0, 1.0])
-    x = np.cross(z, up)
+    x = _cross(z, up)
     if np.linalg.norm(x) < 1e-6:  # looking straight up/down: any right vector will do
-        x = np.cross(z, np.array([0.0, 1.0, 0.0]))
+        x = _cross(z, np.array([0.0, 1.0, 0.0]))
     x /= np.linalg.norm(x)
-    y = np.cross(z, x)
+    y = _cross(z, x)
     c, s = math.cos(roll), math.sin(roll)
     return np.stack([c * x + s * y, -s * x + c * y, z], axis=1)
 
@@ -118,9 +124,9 @@ def axis_frame(axis: np.ndarray, roll: float = 0.0) -> np.ndarray:
     z = np.asarray(axis, dtype=np.float64)
     z = z / np.linalg.norm(z)
     helper = np.array([0.0, 0.0, 1.0]) if abs(z[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
-    x = np.cross(helper, z)
+    x = _cross(helper, z)
     x /= np.linalg.norm(x)
-    y = np.cross(z, x)
+    y = _cross(z, x)
     c, s = math.cos(roll), math.sin(roll)
     return np.stack([c * x + s * y, -s * x + c * y, z], axis=1)
 

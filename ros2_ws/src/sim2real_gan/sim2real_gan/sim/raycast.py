@@ -69,9 +69,10 @@ def octahedral_uv(q0: np.ndarray, q1: np.ndarray, q2: np.ndarray) -> tuple[np.nd
     u, v = q0 * s, q1 * s  # in [-0.5, 0.5]
     low = np.flatnonzero(q2 < 0)
     if low.size:
-        lu, lv = u[low], v[low]
-        u[low] = np.copysign(f32(0.5) - np.abs(lv), lu)
-        v[low] = np.copysign(f32(0.5) - np.abs(lu), lv)
+        fu, fv = u.reshape(-1), v.reshape(-1)  # views: works for (n,) and (h,w)
+        lu, lv = fu[low], fv[low]
+        fu[low] = np.copysign(f32(0.5) - np.abs(lv), lu)
+        fv[low] = np.copysign(f32(0.5) - np.abs(lu), lv)
     u += f32(0.5)
     v += f32(0.5)
     return u, v
@@ -82,6 +83,38 @@ def pseudo_angle(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     s = np.abs(x) + np.abs(y) + f32(1e-12)
     a = np.where(y >= 0, np.where(x >= 0, y / s, 1 - x / s), np.where(x < 0, 2 - y / s, 3 + x / s))
     return a * f32(0.25)
+
+
+class _Planes:
+    """Output planes of a ray-cast, filled primitive by primitive."""
+
+    def __init__(self, h: int, w: int):
+        self.normal = np.zeros((3, h, w), f32)
+        self.uv = np.zeros((2, h, w), f32)
+        self.nxyz = np.zeros((3, h, w), f32)
+        self.labels = np.zeros((h, w), np.uint8)
+        self.shape = (h, w)
+
+    def put(self, idx: tuple | np.ndarray, n: list, uv: tuple, nx: list,
+            label: int | np.ndarray) -> None:
+        """Write values at ``idx``: a (rows, cols) slice pair (values are that block,
+        flattened) or flat pixel indices."""
+        planes = [*self.normal, *self.uv, *self.nxyz]
+        values = [*n, *uv, *nx]
+        if isinstance(idx, tuple):
+            block = self.labels[idx].shape
+            for plane, val in zip(planes, values, strict=True):
+                plane[idx] = val.reshape(block)
+            self.labels[idx] = label
+        else:
+            for plane, val in zip(planes, values, strict=True):
+                plane.reshape(-1)[idx] = val
+            self.labels.reshape(-1)[idx] = label
+
+    def clear(self, rect: tuple[slice, slice], mask: np.ndarray) -> None:
+        """Zero every plane inside ``rect`` where ``mask`` (that block's shape) is True."""
+        for plane in (*self.normal, *self.uv, *self.nxyz, self.labels):
+            plane[rect][mask] = 0
 
 
 class Raycaster:
@@ -122,10 +155,12 @@ class Raycaster:
                 mid.append((0.0, 0.0, 0.0))
         self._box_half, self._box_mid = np.array(half), np.array(mid)
         self._always_full = np.array([s.kind == CAVITY for s in self.specs])
+        self._labels_of = np.array([0] + [s.label for s in self.specs], np.uint8)
 
     # -- pass 1: nearest hit ------------------------------------------------------------
-    def _rects(self, st: SceneState) -> list[tuple[int, int, int, int] | None]:
-        """Pixel rectangle (y0, y1, x0, x1) containing each primitive's projection, or None.
+    def _rects(self, st: SceneState) -> tuple[list[tuple[int, int, int, int] | None], np.ndarray]:
+        """Pixel rectangle (y0, y1, x0, x1) containing each primitive's projection (or None),
+        and whether the primitive lies wholly beyond the near plane.
 
         Projects the 8 corners of each primitive's oriented bounding box (all at once).
         """
@@ -153,11 +188,17 @@ class Raycaster:
                 out.append(None)
             else:
                 out.append((int(y0[k]), int(y1[k]), int(x0[k]), int(x1[k])))
-        return out
+        return out, (z > near).all(1) & ~self._always_full
 
     def _hit_t(self, spec: PrimitiveSpec, R: np.ndarray, c: np.ndarray,  # noqa: N803
-               st: SceneState, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """Ray parameter (= depth) (h,w) float32 of the visible hit and its validity mask."""
+               st: SceneState, x: np.ndarray, y: np.ndarray,
+               check_near: bool = True) -> np.ndarray | None:
+        """(h,w) float32 ray parameter (= depth) of the visible hit, NaN where there is none.
+
+        x: (w,) and y: (h,) ray coordinates of the rectangle's columns and rows.
+        ``check_near=False`` skips the near-plane test (the caller knows the whole primitive
+        lies beyond it).
+        """
         Rl = R.T @ st.cam_R  # noqa: N806  camera direction -> local direction
         o = R.T @ (st.cam_p - c)
         if spec.kind == CYLINDER:
@@ -169,39 +210,37 @@ class Raycaster:
             cc = float(o2 @ o2 - 1.0)
         if (cc <= 0) != (spec.kind == CAVITY):
             return None  # camera inside a solid (cannot happen in generated scenes): skip it
-        G = M.T @ M  # noqa: N806  a(x,y) = [x y 1] G [x y 1]^T
-        bv = o2 @ M
+        # t = (-b -/+ sqrt(b^2 - a cc)) / a with a = [x y 1] G [x y 1]^T, b = o2 . (M [x y 1]);
+        # the far root for the cavity (seen from inside), the near one otherwise. Written as
+        # t = (b' + sqrt(b'^2 - a cc)) / a' with b' = -/+ b, a' = -/+ a to save operations.
+        sgn = 1.0 if spec.kind == CAVITY else -1.0
+        G = sgn * (M.T @ M)  # noqa: N806
+        bv = -sgn * (o2 @ M)
         a = (f32(G[0, 0]) * x * x + f32(2 * G[0, 2]) * x + f32(G[2, 2]))[None, :] \
-            + (f32(G[1, 1]) * y * y + f32(2 * G[1, 2]) * y)[:, None] \
-            + (f32(2 * G[0, 1]) * y)[:, None] * x[None, :]
+            + (f32(G[1, 1]) * y * y + f32(2 * G[1, 2]) * y)[:, None]
+        a += (f32(2 * G[0, 1]) * y)[:, None] * x[None, :]
         b = (f32(bv[0]) * x)[None, :] + (f32(bv[1]) * y + f32(bv[2]))[:, None]
-        disc = b * b
-        disc -= f32(cc) * a
-        ok = disc > 0
-        root = np.sqrt(np.maximum(disc, 0, out=disc), out=disc)
+        t = b * b
+        t -= f32(sgn * cc) * a  # b'^2 - a' cc sgn = b^2 - a cc
         with np.errstate(divide="ignore", invalid="ignore"):
-            if spec.kind == CAVITY:
-                root -= b
-            else:
-                root += b
-                np.negative(root, out=root)
-            t = np.divide(root, a, out=root)
-        ok &= t > self.config.near_m
-        if spec.kind == CYLINDER:
-            dz = (f32(Rl[2, 0]) * x)[None, :] + (f32(Rl[2, 1]) * y + f32(Rl[2, 2]))[:, None]
-            s = dz * t
-            s += f32(o[2])
-            ok &= (s >= spec.size[1]) & (s <= spec.size[2])
-        return t, ok
+            np.sqrt(t, out=t)  # NaN where the ray misses
+            t += b
+            t /= a
+            if check_near:
+                t[t <= self.config.near_m] = np.nan
+            if spec.kind == CYLINDER:
+                dz = (f32(Rl[2, 0]) * x)[None, :] + (f32(Rl[2, 1]) * y + f32(Rl[2, 2]))[:, None]
+                dz *= t
+                dz += f32(o[2])
+                t[(dz < spec.size[1]) | (dz > spec.size[2])] = np.nan
+        return t
 
     # -- pass 2: attributes of the winning primitive ----------------------------------
-    def _attributes(self, k: int, t: np.ndarray, x: np.ndarray, y: np.ndarray,
-                    st: SceneState, nxt: SceneState) -> tuple[list, tuple, list]:
-        """normal [n0,n1,n2], local uv (u,v), next [x', y', z'] of the hits (x*t, y*t, t).
-
-        Every quantity is an affine function of the camera-frame hit point, so each
-        primitive's matrices are folded first and applied once per component.
-        """
+    def _coefficients(self, k: int, st: SceneState, nxt: SceneState) -> np.ndarray:
+        """(9,4) affine maps of the camera-frame hit point ``(x t, y t, t, 1)`` to: the local
+        point scaled to the unit sphere (rows 0-2; row 2 negated for the cavity, so the UV
+        map's seams are on its ceiling), the unnormalised camera-frame normal (rows 3-5) and
+        the point's position in the next camera frame (rows 6-8)."""
         spec = self.specs[k]
         R, c = st.R[k], st.c[k]  # noqa: N806
         A = R.T @ st.cam_R  # noqa: N806  camera point -> local point: local = A p + B
@@ -212,23 +251,41 @@ class Raycaster:
         else:
             inv = 1.0 / np.asarray(spec.size)
             Nl = np.diag(inv * inv * (-1.0 if spec.kind == CAVITY else 1.0))  # noqa: N806
+        flip = np.array([1.0, 1.0, -1.0 if spec.kind == CAVITY else 1.0])
         Nc = st.cam_R.T @ R @ Nl  # noqa: N806  local point -> camera normal (unnormalised)
         Mn = nxt.cam_R.T @ nxt.R[k]  # noqa: N806  local point -> next camera point
         bn = nxt.cam_R.T @ (nxt.c[k] - nxt.cam_p)
-        px, py = x * t, y * t
+        out = np.empty((9, 4))
+        out[0:3, :3], out[0:3, 3] = (flip * inv)[:, None] * A, flip * inv * B
+        out[3:6, :3], out[3:6, 3] = Nc @ A, Nc @ B
+        out[6:9, :3], out[6:9, 3] = Mn @ A, Mn @ B + bn
+        return out
 
-        def affine(M: np.ndarray, b: np.ndarray) -> list[np.ndarray]:  # noqa: N803
-            out = []
-            for i in range(M.shape[0]):
-                v = px * f32(M[i, 0])
-                v += py * f32(M[i, 1])
-                v += t * f32(M[i, 2])
-                v += f32(b[i])
-                out.append(v)
-            return out
+    @staticmethod
+    def _apply(coef: np.ndarray, t: np.ndarray, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+        """Evaluate one primitive's 9 affine maps (:meth:`_coefficients`, (9,4)) at the hits
+        (x t, y t, t): t, x, y are (n,), or t is (h,w) with x (1,w) and y (h,1)."""
+        out = []
+        dense = t.ndim == 2
+        if not dense:
+            px, py = x * t, y * t
+        for row in coef.astype(f32):
+            if dense:  # M x + M y + M is a cheap broadcast of a row and a column
+                v = (x * row[0] + row[2]) + y * row[1]
+                v *= t
+            else:
+                v = px * row[0]
+                v += py * row[1]
+                v += t * row[2]
+            v += row[3]
+            out.append(v)
+        return out
 
-        q = affine(inv[:, None] * A, inv * B)  # local point scaled to the unit sphere/radius
-        n = affine(Nc @ A, Nc @ B)
+    def _finish(self, rows: list[np.ndarray], cylinder: tuple | None) -> tuple[list, tuple, list]:
+        """normal [n0,n1,n2], local uv (u,v) in [0,1], next [x', y', z'] from evaluated maps.
+
+        ``cylinder``: the (r, s0, s1) of a cylinder, None for ellipsoids."""
+        q, n, pn = rows[0:3], rows[3:6], rows[6:9]
         norm = n[0] * n[0]
         norm += n[1] * n[1]
         norm += n[2] * n[2]
@@ -236,15 +293,14 @@ class Raycaster:
         np.divide(f32(1.0), norm, out=norm)
         for comp in n:
             comp *= norm
-        if spec.kind == CYLINDER:
-            r, s0, s1 = spec.size
+        if cylinder is not None:
+            _, s0, s1 = cylinder
             u = pseudo_angle(q[0], q[1])
             v = (q[2] - f32(s0)) * f32(1.0 / (s1 - s0))
-        elif spec.kind == CAVITY:  # seen from inside; keep the map's seams on the ceiling
-            u, v = octahedral_uv(q[0], q[1], -q[2])
         else:
             u, v = octahedral_uv(q[0], q[1], q[2])
-        pn = affine(Mn @ A, Mn @ B + bn)
+        np.clip(u, 0, 1, out=u)
+        np.clip(v, 0, 1, out=v)
         with np.errstate(divide="ignore", invalid="ignore"):
             iz = f32(1.0) / pn[2]
         nx = pn[0] * iz
@@ -260,54 +316,95 @@ class Raycaster:
         H, W = self.H, self.W  # noqa: N806
         depth = np.full((H, W), self.config.far_m, f32)
         pid = np.full((H, W), -1, np.int16)
-        rects = self._rects(st)
+        rects, beyond_near = self._rects(st)
         for k, spec in enumerate(self.specs):
             rect = rects[k]
-            hit = None if rect is None else self._hit_t(
-                spec, st.R[k], st.c[k], st, self.xs[rect[2]:rect[3]], self.ys[rect[0]:rect[1]])
-            if hit is None:
-                rects[k] = None
+            t = None if rect is None else self._hit_t(
+                spec, st.R[k], st.c[k], st, self.xs[rect[2]:rect[3]], self.ys[rect[0]:rect[1]],
+                check_near=not beyond_near[k])
+            if t is None:
                 continue
             y0, y1, x0, x1 = rect
-            t, ok = hit
             sub = depth[y0:y1, x0:x1]
-            ok &= t < sub
-            np.copyto(sub, t, where=ok)
-            np.copyto(pid[y0:y1, x0:x1], np.int16(k), where=ok)
-        depth[pid < 0] = 0.0
-        normal = np.zeros((3, H * W), f32)
-        uv = np.zeros((2, H * W), f32)
-        nxyz = np.zeros((3, H * W), f32)
-        labels = np.zeros(H * W, np.uint8)
+            closer = t < sub  # False where t is NaN
+            np.copyto(sub, t, where=closer)
+            np.copyto(pid[y0:y1, x0:x1], np.int16(k), where=closer)
+        background = pid < 0
+        depth[background] = 0.0
+        out = self._shade_geometry(depth, pid, rects, st, nxt)
+        patch = self._patches(out.uv, pid, out.labels)
+        return Geometry(depth=depth, pid=pid, labels=out.labels, normal=out.normal,
+                        uv=out.uv, patch=patch, next_xyz=out.nxyz)
+
+    def _shade_geometry(self, depth: np.ndarray, pid: np.ndarray, rects: list,
+                        st: SceneState, nxt: SceneState) -> _Planes:
+        """Pass 2. The primitive covering most pixels is evaluated densely over its rectangle
+        (no gather/scatter); the pixels of all other ellipsoids in one batch, grouped by
+        primitive (a few whole-block operations each); cylinders (shafts) one by one."""
+        H, W = self.H, self.W  # noqa: N806
+        out = _Planes(H, W)
+        flat_pid = pid.ravel().astype(np.intp)
+        counts = np.bincount(flat_pid + 1, minlength=len(self.specs) + 1)[1:]
+        if not counts.any():
+            return out
+        big = int(np.argmax(counts))
+        y0, y1, x0, x1 = rects[big]
+        spec = self.specs[big]
+        rows = self._apply(self._coefficients(big, st, nxt), np.ascontiguousarray(depth[y0:y1, x0:x1]),
+                           self.xs[None, x0:x1], self.ys[y0:y1, None])
+        n, uv, nx = self._finish(rows, spec.size if spec.kind == CYLINDER else None)
+        out.put((slice(y0, y1), slice(x0, x1)), n, self._to_atlas(uv, big), nx, spec.label)
+        others = pid[y0:y1, x0:x1] != big
+        if others.any():
+            out.clear((slice(y0, y1), slice(x0, x1)), others)  # overwritten below or background
         flat_depth = depth.ravel()
-        for k, rect in enumerate(rects):
-            if rect is None:
-                continue
-            y0, y1, x0, x1 = rect
+        cyl = [k for k, s in enumerate(self.specs) if s.kind == CYLINDER and k != big and counts[k]]
+        batch = np.ones(len(self.specs) + 1, bool)
+        batch[[0, big + 1, *(k + 1 for k in cyl)]] = False
+        idx = np.flatnonzero(batch[flat_pid + 1])
+        if idx.size:
+            kk = flat_pid[idx]
+            order = np.argsort(kk, kind="stable")  # group by primitive: coefficients repeat
+            idx, kk = idx[order], kk[order]
+            ii, jj = np.divmod(idx, W)
+            t, x, y = flat_depth[idx], self.xs[jj], self.ys[ii]
+            px, py = x * t, y * t
+            spans = np.cumsum(np.bincount(kk, minlength=len(self.specs)))
+            maps = np.empty((9, idx.size), f32)
+            segments = [(int(k), slice(int(spans[k] - counts[k]), int(spans[k])))
+                        for k in np.flatnonzero(counts * batch[1:])]
+            for k, sl in segments:  # pixels are grouped by primitive: one block per primitive
+                coef = self._coefficients(k, st, nxt).astype(f32)
+                block = maps[:, sl]
+                np.multiply(coef[:, 0:1], px[sl], out=block)
+                block += coef[:, 1:2] * py[sl]
+                block += coef[:, 2:3] * t[sl]
+                block += coef[:, 3:4]
+            n, (u, v), nx = self._finish(list(maps), None)
+            for k, sl in segments:
+                self._to_atlas((u[sl], v[sl]), k)
+            out.put(idx, n, (u, v), nx, self._labels_of[kk + 1])
+        for k in cyl:
+            y0, y1, x0, x1 = rects[k]
             ii, jj = np.nonzero(pid[y0:y1, x0:x1] == k)
-            if ii.size == 0:
-                continue
             ii += y0
             jj += x0
-            idx = ii * W + jj
-            n, (u, v), nx = self._attributes(k, flat_depth[idx], self.xs[jj], self.ys[ii], st, nxt)
-            for c in range(3):
-                normal[c][idx] = n[c]
-                nxyz[c][idx] = nx[c]
-            np.clip(u, 0, 1, out=u)
-            np.clip(v, 0, 1, out=v)
-            u *= self.tile_scale[k]
-            u += self.tile_origin[k, 0]
-            v *= self.tile_scale[k]
-            v += self.tile_origin[k, 1]
-            uv[0][idx] = u
-            uv[1][idx] = v
-            labels[idx] = self.specs[k].label
-        uv = uv.reshape(2, H, W)
-        labels = labels.reshape(H, W)
-        patch = self._patches(uv, pid, labels)
-        return Geometry(depth=depth, pid=pid, labels=labels, normal=normal.reshape(3, H, W),
-                        uv=uv, patch=patch, next_xyz=nxyz.reshape(3, H, W))
+            flat = ii * W + jj
+            rows = self._apply(self._coefficients(k, st, nxt), flat_depth[flat], self.xs[jj],
+                               self.ys[ii])
+            n, uv, nx = self._finish(rows, self.specs[k].size)
+            out.put(flat, n, self._to_atlas(uv, k), nx, self.specs[k].label)
+        return out
+
+    def _to_atlas(self, uv: tuple, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Primitive-local UV in [0,1] -> atlas UV of primitive k's tile (in place, so views
+        of larger arrays work)."""
+        u, v = uv
+        u *= self.tile_scale[k]
+        u += self.tile_origin[k, 0]
+        v *= self.tile_scale[k]
+        v += self.tile_origin[k, 1]
+        return u, v
 
     def _patches(self, uv: np.ndarray, pid: np.ndarray, labels: np.ndarray) -> np.ndarray:
         """Sample the patch field at the hits and paint patch classes into ``labels``."""
