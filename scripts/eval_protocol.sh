@@ -12,7 +12,6 @@
 #   OUT        where runs and the report go                          default runs/eval
 #   THREADS    torch threads for training and evaluation             default 1 (fastest on a busy 2-core machine)
 #   PROFILE    sim2real-gan evaluate --profile                       default small
-#   CONFIG     base training recipe (training/configs/NAME.yaml)     default tiny
 #   ONLY       space-separated subset of: cyclegan ours no_temporal no_texture no_structure
 # Runs one process at a time under `nice -n 10` (a shared 2-core machine); a finished run
 # (checkpoints/latest present with the full step count) is not retrained.
@@ -26,7 +25,6 @@ SIZE=${SIZE:-64}
 OUT=${OUT:-runs/eval}
 THREADS=${THREADS:-1}
 PROFILE=${PROFILE:-small}
-CONFIG=${CONFIG:-tiny}
 ONLY=${ONLY:-cyclegan ours no_temporal no_texture no_structure}
 BIN=.venv/bin/sim2real-gan
 
@@ -39,18 +37,19 @@ COMMON=(
   --set "steps=$STEPS" --set "seed=0" --set "threads=$THREADS" --set "progress=false"
   --set "log_every=100" --set "image_every=100000" --set "ckpt_every=$STEPS" --set "keep_ckpts=1"
 )
-# Ours: rt generator with the neural texture sampled at the simulator's UV, structure and
-# temporal losses on. Each ablation switches exactly one of these off.
+# Each method keeps its project recipe (training/configs/rt.yaml, cyclegan.yaml: losses,
+# discriminator, optimiser); COMMON makes data, crops, batch, steps and seed identical.
+# Ours: the rt recipe plus the neural texture sampled at the simulator's UV (structure and
+# temporal losses on, as in rt.yaml). Each ablation switches exactly one of these off.
 OURS_G="{preset: rt, overrides: {texture_channels: 8, aux_channels: [uv]}}"
-NOTEX_G="{preset: rt, overrides: {}}"
 
-recipe() {  # sets RECIPE to the overrides of run $1
+recipe() {  # sets CONFIG and RECIPE (overrides) of run $1
+  CONFIG=rt
   case "$1" in
-    cyclegan)     RECIPE=(--set mode=cyclegan --set "generator={preset: cyclegan, overrides: {}}"
-                          --set loss.structure=0 --set loss.temporal=0 --set loss.style=0) ;;
+    cyclegan)     CONFIG=cyclegan; RECIPE=(--set data.workers=0) ;;
     ours)         RECIPE=(--set "generator=$OURS_G") ;;
     no_temporal)  RECIPE=(--set "generator=$OURS_G" --set loss.temporal=0) ;;
-    no_texture)   RECIPE=(--set "generator=$NOTEX_G") ;;
+    no_texture)   RECIPE=() ;;   # = the shipped default model's recipe (rt.yaml)
     no_structure) RECIPE=(--set "generator=$OURS_G" --set loss.structure=0) ;;
     *) echo "unknown run $1" >&2; exit 2 ;;
   esac
@@ -66,7 +65,7 @@ for name in $ONLY; do
     echo "== training $name ($STEPS steps, batch $BATCH, crop $CROP)"
     recipe "$name"
     start=$SECONDS
-    nice -n 10 "$BIN" train -c "$CONFIG" --out "$run" "${COMMON[@]}" "${RECIPE[@]}"
+    nice -n 10 "$BIN" train -c "$CONFIG" --out "$run" "${COMMON[@]}" ${RECIPE[@]+"${RECIPE[@]}"}
     echo "== $name trained in $((SECONDS - start)) s"
   fi
   models+=(--model "$name=$run")
