@@ -27,6 +27,7 @@ class BackendOptions:
     """Options for building a backend from an artifact (unused ones are ignored)."""
 
     threads: int | None = None  # CPU threads (onnxruntime intra-op / torch)
+    spin: bool = False  # onnxruntime: busy-wait idle worker threads (lower latency when alone)
     half: bool | None = None  # torch: FP16 on CUDA (default) / FP32 on CPU
     cuda_graphs: bool = True  # torch on CUDA
     # TensorRT
@@ -62,7 +63,7 @@ def create_backend(name: str, artifact: str | Path, manifest: ModelManifest, dev
         from .onnxruntime_backend import OnnxRuntimeBackend
 
         dev = "cpu" if device == "cpu" else _cuda_index(device)
-        return OnnxRuntimeBackend(artifact / manifest.onnx_file, dev, opts.threads)
+        return OnnxRuntimeBackend(artifact / manifest.onnx_file, dev, opts.threads, opts.spin)
     if name == "torch":
         from .torch_backend import TorchBackend
 

@@ -18,13 +18,15 @@ def cpu_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def make_session(path: str | Path, providers: list[str] | None = None,
-                 threads: int | None = None):
+def make_session(path: str | Path, providers: list | None = None,
+                 threads: int | None = None, spin: bool = False):
     """An ``InferenceSession`` with full graph optimisation and ``threads`` intra-op threads.
 
     ``threads`` defaults to the usable cores (ONNX Runtime's own default may count
     hyper-threads or the whole machine, oversubscribing a shared box); inter-op threads
-    are 1 because the generator is a single chain of ops.
+    are 1 because the generator is a single chain of ops. ``spin=False`` lets idle worker
+    threads sleep instead of busy-waiting: the translator usually shares the machine with a
+    simulator, and on a loaded 2-core machine spinning was no faster (docs/benchmarks.md).
     """
     import onnxruntime as ort
 
@@ -34,6 +36,7 @@ def make_session(path: str | Path, providers: list[str] | None = None,
     opts.intra_op_num_threads = threads or cpu_cores()
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
     try:
         return ort.InferenceSession(str(path), opts, providers=providers)
     except Exception as exc:  # onnxruntime raises its own exception types
@@ -58,7 +61,7 @@ class OnnxRuntimeBackend(Backend):
     name = "onnxruntime"
 
     def __init__(self, onnx_path: str | Path, device: str = "cpu",
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, spin: bool = False) -> None:
         super().__init__()
         try:
             import onnxruntime  # noqa: F401
@@ -76,7 +79,7 @@ class OnnxRuntimeBackend(Backend):
             raise ValueError(f"onnxruntime backend: device must be 'cpu' or 'cuda[:N]', "
                              f"got {device!r}")
         self.device = device
-        self.session = make_session(onnx_path, providers, threads)
+        self.session = make_session(onnx_path, providers, threads, spin)
         self.input_names = [i.name for i in self.session.get_inputs()]
         self._binding = self.session.io_binding()
         self._out: np.ndarray | None = None
