@@ -54,8 +54,15 @@ def test_load_method_errors(tmp_path) -> None:
 
 @pytest.mark.slow
 def test_evaluate_cli_writes_report(models, tmp_path) -> None:
+    from sim2real_gan.io.media import write_image
+
+    footage = tmp_path / "footage"
+    real = simulate_sequences(seeds(7, 2), 3, 48, 40, ("real",)).frames("real")
+    for i, frame in enumerate(real):  # another size than the protocol's: resized on load
+        write_image(footage / f"{i:03d}.png", frame)
     out = tmp_path / "report"
     argv = ["evaluate", "--profile", "quick", "--threads", "1", "--no-progress",
+            "--real-frames", str(footage),
             "--cache-dir", str(tmp_path / "cache"), "--out", str(out),
             "--model", f"ours={models['artifact']}", "--model", f"cyclegan={models['cyclegan']}"]
     assert main(argv) == 0
@@ -69,14 +76,14 @@ def test_evaluate_cli_writes_report(models, tmp_path) -> None:
     assert raw["ssim"] == pytest.approx(1.0) and raw["tof"] == 0.0
     assert raw["warping_error"] == pytest.approx(m["reference"]["warping_error_sim_input"])
     for meth in m["methods"].values():
-        for key in ("warping_error", "tof", "kid", "fid", "domain_accuracy"):
+        for key in ("warping_error", "tof", "kid", "fid", "domain_accuracy", "footage_kid"):
             assert math.isfinite(meth[key])
         assert 0.0 <= meth["label_preservation"]["miou"] <= 1.0
         assert len(meth["downstream"]["per_class"]) == 8
     assert {t["target"] for t in m["targets"]} == {"warping error", "KID",
                                                    "label-preservation mIoU", "downstream mIoU"}
     md = (out / "report.md").read_text()
-    assert "| ours |" in md and "![Frames](frames.png)" in md
+    assert "| ours |" in md and "![Frames](frames.png)" in md and "footage KID" in md
     # An existing report is not overwritten without --force; a bad model is a clear error.
     assert main(argv) == 2
     assert main(["evaluate", "--out", str(tmp_path / "r2"), "--model",

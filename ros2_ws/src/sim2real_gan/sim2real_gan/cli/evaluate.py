@@ -50,6 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--inception", type=Path, default=None,
                    help="local Inception-v3 TorchScript file (inception-2015-12-05.pt format) "
                    "to add standard Inception KID/FID")
+    p.add_argument("--real-frames", type=Path, default=None, metavar="DIR",
+                   help="folder of your own real footage frames: adds KID/FID of every method "
+                   "against them (footage_kid/fid; Inception too with --inception)")
     p.add_argument("--cache-dir", type=Path, default=None,
                    help="cache for the feature network (default $SIM2REAL_GAN_CACHE or "
                    "~/.cache/sim2real_gan)")
@@ -82,6 +85,7 @@ def build_config(args: argparse.Namespace):
         domain=DomainClassifierConfig(steps=dom, input_size=fnet_size),
         kid_subsets=5 if args.profile == "quick" else 50,
         inception=str(args.inception) if args.inception else "",
+        footage=str(args.real_frames) if args.real_frames else "",
         profile_frames=8 if args.profile == "quick" else 32)
 
 
@@ -96,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
         raise FileExistsError(f"{args.out} exists (use --force to replace it)")
     if args.inception is not None and not args.inception.is_file():
         raise FileNotFoundError(f"--inception: no such file {args.inception}")
+    if args.real_frames is not None and not args.real_frames.is_dir():
+        raise FileNotFoundError(f"--real-frames: no such folder {args.real_frames}")
     if args.threads < 0:
         raise ValueError(f"--threads: expected >= 0, got {args.threads}")
     if args.threads:

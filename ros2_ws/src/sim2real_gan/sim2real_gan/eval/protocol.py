@@ -33,7 +33,8 @@ from .segmentation import SegmenterConfig, predict, score_segmentation, train_se
 from .structure import ssim
 from .temporal import tof, warping_error
 
-__all__ = ["ProtocolConfig", "ProtocolResult", "run_protocol", "check_targets", "CLASS_NAMES"]
+__all__ = ["ProtocolConfig", "ProtocolResult", "run_protocol", "check_targets", "CLASS_NAMES",
+           "load_footage"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class ProtocolConfig:
     kid_subsets: int = 50
     kid_subset_size: int = 100
     inception: str = ""              # local Inception TorchScript file; "" = not computed
+    footage: str = ""                # folder of the user's real frames: extra footage_kid/fid
+    footage_max: int = 500           # at most this many footage frames (evenly spaced)
     samples: int = 2                 # test sequences kept for the report's figures
     profile_frames: int = 32         # test scene 0 rendered this long for the temporal profile
 
@@ -109,6 +112,20 @@ def _iou_dict(score) -> dict:
     return {"miou": score.miou, "per_class": score.per_class, "pixel_accuracy": score.pixel_accuracy}
 
 
+def load_footage(folder: str, count: int, width: int, height: int) -> np.ndarray:
+    """Up to ``count`` evenly spaced frames of an image folder, resized -> (N,H,W,3) uint8."""
+    import cv2
+
+    from sim2real_gan.io.media import read_image_folder
+
+    frames = [rgb for _, rgb in read_image_folder(folder)]
+    if len(frames) < 2:
+        raise ValueError(f"footage folder {folder}: need at least 2 frames, got {len(frames)}")
+    pick = np.unique(np.linspace(0, len(frames) - 1, min(count, len(frames))).astype(int))
+    return np.stack([cv2.resize(frames[i], (width, height), interpolation=cv2.INTER_AREA)
+                     for i in pick])
+
+
 def _simulate(cfg: ProtocolConfig, progress: bool) -> tuple[D.Sequences, ...]:
     w, h, t = cfg.width, cfg.height, cfg.frames
     long = D.simulate_sequences([D.TEST_SEEDS], max(cfg.profile_frames, t), w, h, ("sim", "real"),
@@ -136,9 +153,17 @@ def run_protocol(methods: list[Method], cfg: ProtocolConfig, cache_dir: Path | N
     featnet, feat_path = load_or_train_feature_net(real_frames, real_labels, cfg.feature_net,
                                                    cache_dir, progress)
     scorers = {"": RealismScorer(featnet, test_real, cfg.kid_subsets, cfg.kid_subset_size)}
-    if cfg.inception:
-        scorers["inception_"] = RealismScorer(load_inception(cfg.inception), test_real,
-                                              cfg.kid_subsets, cfg.kid_subset_size)
+    inception = load_inception(cfg.inception) if cfg.inception else None
+    if inception is not None:
+        scorers["inception_"] = RealismScorer(inception, test_real, cfg.kid_subsets,
+                                              cfg.kid_subset_size)
+    if cfg.footage:
+        footage = load_footage(cfg.footage, cfg.footage_max, cfg.width, cfg.height)
+        scorers["footage_"] = RealismScorer(featnet, footage, cfg.kid_subsets,
+                                            cfg.kid_subset_size)
+        if inception is not None:
+            scorers["footage_inception_"] = RealismScorer(inception, footage, cfg.kid_subsets,
+                                                          cfg.kid_subset_size)
     seg_real = train_segmenter(real_frames, real_labels, cfg.segmenter, progress, "segmenter real")
     other_real = scorers[""].score(real_frames)
     reference = {

@@ -59,9 +59,14 @@ def _fmt(v: object, spec: str) -> str:
 def metrics_table(metrics: dict) -> tuple[list[str], list[list[str]]]:
     """(header, rows) of the per-method metrics table."""
     cols = list(COLUMNS)
-    if any("inception_kid" in m for m in metrics["methods"].values()):
-        cols.insert(5, (("inception_kid",), "Inception KID", "{:.4f}"))
-        cols.insert(6, (("inception_fid",), "Inception FID", "{:.2f}"))
+    extra = [("inception_", "Inception"), ("footage_", "footage"),
+             ("footage_inception_", "footage Inception")]
+    at = 5
+    for prefix, label in extra:
+        if any(f"{prefix}kid" in m for m in metrics["methods"].values()):
+            cols.insert(at, ((f"{prefix}kid",), f"{label} KID", "{:.4f}"))
+            cols.insert(at + 1, ((f"{prefix}fid",), f"{label} FID", "{:.2f}"))
+            at += 2
     header = ["method"] + [c[1] for c in cols]
     rows = [[name] + [_fmt(_get(m, c[0]), c[2]) for c in cols]
             for name, m in metrics["methods"].items()]
