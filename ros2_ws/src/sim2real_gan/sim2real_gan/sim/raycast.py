@@ -7,8 +7,8 @@ z = t, so ``t`` *is* the metric depth. For each primitive the intersection is a 
 row/column vectors inside the primitive's projected bounding rectangle only (pass 1).
 
 Pass 2 visits each primitive's winning pixels once and derives, from the exact hit point in
-the primitive's local frame: the camera-frame normal, the surface UV (octahedral map on
-ellipsoids, pseudo-angle x length on cylinders: no trigonometry), the class label, and where
+the primitive's local frame: the camera-frame normal, the surface UV (equal-area azimuthal
+map on ellipsoids, pseudo-angle x length on cylinders: no trigonometry), the class label, and where
 the same material point is one time step later (pixel x', y' and depth z' in the next
 camera) - the ground-truth flow. Per-pixel planes are stored planar (C,H,W) for speed.
 """
@@ -56,23 +56,19 @@ class Geometry:
         return self.pid >= 0
 
 
-def octahedral_uv(q0: np.ndarray, q1: np.ndarray, q2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unit-sphere points (hemisphere q2 >= 0 in the central diamond) -> (u, v) in [0,1]^2.
+def azimuthal_uv(q0: np.ndarray, q1: np.ndarray, q2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit-sphere points -> (u, v) in the disc of radius 1/2 around (1/2, 1/2).
 
-    A continuous bijection without trigonometry; its only seams lie in the q2 < 0 half.
+    Lambert azimuthal equal-area projection centred on the +q2 pole: smooth, one-to-one and
+    with even texel density everywhere except at the opposite pole (q2 = -1, the disc's rim),
+    which callers keep out of sight. Only sqrt, no trigonometry.
     """
-    s = np.abs(q0)
-    s += np.abs(q1)
-    s += np.abs(q2)
-    s += f32(1e-12)
-    np.divide(f32(0.5), s, out=s)
-    u, v = q0 * s, q1 * s  # in [-0.5, 0.5]
-    low = np.flatnonzero(q2 < 0)
-    if low.size:
-        fu, fv = u.reshape(-1), v.reshape(-1)  # views: works for (n,) and (h,w)
-        lu, lv = fu[low], fv[low]
-        fu[low] = np.copysign(f32(0.5) - np.abs(lv), lu)
-        fv[low] = np.copysign(f32(0.5) - np.abs(lu), lv)
+    k = q2 + f32(1.0)
+    np.maximum(k, f32(1e-6), out=k)
+    k *= f32(8.0)
+    np.sqrt(k, out=k)
+    np.divide(f32(1.0), k, out=k)  # 0.5 * sqrt(1 / (2 (1 + q2)))
+    u, v = q0 * k, q1 * k
     u += f32(0.5)
     v += f32(0.5)
     return u, v
@@ -239,7 +235,7 @@ class Raycaster:
     def _coefficients(self, k: int, st: SceneState, nxt: SceneState) -> np.ndarray:
         """(9,4) affine maps of the camera-frame hit point ``(x t, y t, t, 1)`` to: the local
         point scaled to the unit sphere (rows 0-2; row 2 negated for the cavity, so the UV
-        map's seams are on its ceiling), the unnormalised camera-frame normal (rows 3-5) and
+        map's singular pole is on its ceiling, and under the organs otherwise), the unnormalised camera-frame normal (rows 3-5) and
         the point's position in the next camera frame (rows 6-8)."""
         spec = self.specs[k]
         R, c = st.R[k], st.c[k]  # noqa: N806
@@ -298,7 +294,7 @@ class Raycaster:
             u = pseudo_angle(q[0], q[1])
             v = (q[2] - f32(s0)) * f32(1.0 / (s1 - s0))
         else:
-            u, v = octahedral_uv(q[0], q[1], q[2])
+            u, v = azimuthal_uv(q[0], q[1], q[2])
         np.clip(u, 0, 1, out=u)
         np.clip(v, 0, 1, out=v)
         with np.errstate(divide="ignore", invalid="ignore"):
