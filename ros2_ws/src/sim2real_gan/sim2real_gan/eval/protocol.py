@@ -139,6 +139,60 @@ def _simulate(cfg: ProtocolConfig, progress: bool) -> tuple[D.Sequences, ...]:
     return test, real, down, long
 
 
+@dataclass
+class _Context:
+    """Everything shared by the methods: the splits and the reference networks."""
+
+    cfg: ProtocolConfig
+    test: D.Sequences
+    down: D.Sequences
+    long: D.Sequences
+    seg_real: torch.nn.Module
+    scorers: dict[str, RealismScorer]
+
+
+def _scorers(cfg: ProtocolConfig, featnet: torch.nn.Module, test_real: np.ndarray
+             ) -> dict[str, RealismScorer]:
+    """KID/FID scorers by metric prefix: in-project features (+ Inception, + user footage)."""
+    args = (cfg.kid_subsets, cfg.kid_subset_size)
+    scorers = {"": RealismScorer(featnet, test_real, *args)}
+    inception = load_inception(cfg.inception) if cfg.inception else None
+    if inception is not None:
+        scorers["inception_"] = RealismScorer(inception, test_real, *args)
+    if cfg.footage:
+        footage = load_footage(cfg.footage, cfg.footage_max, cfg.width, cfg.height)
+        scorers["footage_"] = RealismScorer(featnet, footage, *args)
+        if inception is not None:
+            scorers["footage_inception_"] = RealismScorer(inception, footage, *args)
+    return scorers
+
+
+def _score_method(m: Method, ctx: _Context, progress: bool) -> tuple[dict, np.ndarray]:
+    """All metrics of one method -> (metrics, translated test sequences (N,T,H,W,3))."""
+    cfg, test, down = ctx.cfg, ctx.test, ctx.down
+    test_real, test_labels = test.frames("real"), test.flat_labels()
+    out = m.translate(test, progress)
+    seconds = m.seconds
+    flat = out.reshape(-1, *out.shape[2:])
+    r: dict = {"method": m.describe(),
+               "warping_error": _seq_mean(warping_error, out, test.flow, test.flow_valid),
+               "tof": _seq_mean(tof, out, test.rgb["sim"]),
+               "ssim": ssim(flat, test.frames("sim"))}
+    for prefix, scorer in ctx.scorers.items():
+        sc = scorer.score(flat)
+        r.update({f"{prefix}kid": sc.kid, f"{prefix}kid_std": sc.kid_std, f"{prefix}fid": sc.fid})
+    r["domain_accuracy"] = domain_classifier_accuracy(test_real, flat, cfg.domain, progress)
+    r["label_preservation"] = _iou_dict(score_segmentation(predict(ctx.seg_real, flat),
+                                                           test_labels))
+    out_down = m.translate(down, progress)
+    seg = train_segmenter(out_down.reshape(-1, *out_down.shape[2:]), down.flat_labels(),
+                          cfg.segmenter, progress, f"segmenter {m.name}")
+    r["downstream"] = _iou_dict(score_segmentation(predict(seg, test_real), test_labels))
+    frames = flat.shape[0] + out_down.shape[0] * out_down.shape[1]
+    r["ms_per_frame"] = 1000.0 * (seconds + m.seconds) / frames
+    return r, out
+
+
 def run_protocol(methods: list[Method], cfg: ProtocolConfig, cache_dir: Path | None = None,
                  progress: bool = True) -> ProtocolResult:
     """Simulate the splits, train the reference networks, score every method."""
@@ -152,20 +206,9 @@ def run_protocol(methods: list[Method], cfg: ProtocolConfig, cache_dir: Path | N
     test_real, test_labels = test.frames("real"), test.flat_labels()
     featnet, feat_path = load_or_train_feature_net(real_frames, real_labels, cfg.feature_net,
                                                    cache_dir, progress)
-    scorers = {"": RealismScorer(featnet, test_real, cfg.kid_subsets, cfg.kid_subset_size)}
-    inception = load_inception(cfg.inception) if cfg.inception else None
-    if inception is not None:
-        scorers["inception_"] = RealismScorer(inception, test_real, cfg.kid_subsets,
-                                              cfg.kid_subset_size)
-    if cfg.footage:
-        footage = load_footage(cfg.footage, cfg.footage_max, cfg.width, cfg.height)
-        scorers["footage_"] = RealismScorer(featnet, footage, cfg.kid_subsets,
-                                            cfg.kid_subset_size)
-        if inception is not None:
-            scorers["footage_inception_"] = RealismScorer(inception, footage, cfg.kid_subsets,
-                                                          cfg.kid_subset_size)
     seg_real = train_segmenter(real_frames, real_labels, cfg.segmenter, progress, "segmenter real")
-    other_real = scorers[""].score(real_frames)
+    ctx = _Context(cfg, test, down, long, seg_real, _scorers(cfg, featnet, test_real))
+    other_real = ctx.scorers[""].score(real_frames)
     reference = {
         "segmenter_on_real": _iou_dict(score_segmentation(predict(seg_real, test_real),
                                                           test_labels)),
@@ -181,26 +224,7 @@ def run_protocol(methods: list[Method], cfg: ProtocolConfig, cache_dir: Path | N
     profiles = {"input (sim)": long.rgb["sim"][0], "real (same scenes)": long.rgb["real"][0]}
     results: dict[str, dict] = {}
     for m in tqdm(methods, desc="methods", disable=not progress):
-        out = m.translate(test, progress)
-        seconds = m.seconds
-        flat = out.reshape(-1, *out.shape[2:])
-        r: dict = {"method": m.describe(),
-                   "warping_error": _seq_mean(warping_error, out, test.flow, test.flow_valid),
-                   "tof": _seq_mean(tof, out, test.rgb["sim"]),
-                   "ssim": ssim(flat, test.frames("sim"))}
-        for prefix, scorer in scorers.items():
-            sc = scorer.score(flat)
-            r.update({f"{prefix}kid": sc.kid, f"{prefix}kid_std": sc.kid_std,
-                      f"{prefix}fid": sc.fid})
-        r["domain_accuracy"] = domain_classifier_accuracy(test_real, flat, cfg.domain, progress)
-        r["label_preservation"] = _iou_dict(score_segmentation(predict(seg_real, flat),
-                                                               test_labels))
-        out_down = m.translate(down, progress)
-        seg = train_segmenter(out_down.reshape(-1, *out_down.shape[2:]), down.flat_labels(),
-                              cfg.segmenter, progress, f"segmenter {m.name}")
-        r["downstream"] = _iou_dict(score_segmentation(predict(seg, test_real), test_labels))
-        r["ms_per_frame"] = 1000.0 * (seconds + m.seconds) / (flat.shape[0] + out_down.shape[0]
-                                                                * out_down.shape[1])
+        r, out = _score_method(m, ctx, progress)
         results[m.name] = r
         samples[m.name] = out[s]
         profiles[m.name] = m.translate(long)[0]
