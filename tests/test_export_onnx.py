@@ -105,12 +105,31 @@ def test_existing_output_needs_overwrite(tmp_path: Path) -> None:
     ckpt = make_checkpoint(tmp_path / "ckpt")
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "keep.txt").write_text("x")
+    (tmp_path / "out" / "model.onnx").write_bytes(b"old graph")
+    (tmp_path / "out" / "trainer_state.json").write_text("{}")
     with pytest.raises(FileExistsError, match="already exists"):
         export_artifact(ckpt, tmp_path / "out")
-    assert (tmp_path / "out" / "keep.txt").exists()
+    assert (tmp_path / "out" / "model.onnx").read_bytes() == b"old graph"
     export_artifact(ckpt, tmp_path / "out", ExportOptions(overwrite=True))
-    assert not (tmp_path / "out" / "keep.txt").exists()
+    assert (tmp_path / "out" / "keep.txt").read_text() == "x"  # extra files carried over
+    assert not (tmp_path / "out" / "trainer_state.json").exists()  # never into an artifact
+    load_manifest(tmp_path / "out")  # the new graph (hash checked)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt", "out"]
+
+
+def test_in_place_export_of_a_checkpoint_directory(tmp_path: Path) -> None:
+    """models/default is a checkpoint directory exported in place: nothing of it is lost."""
+    ckpt = make_checkpoint(tmp_path / "default")
+    (ckpt / "MODEL_CARD.md").write_text("# card")
+    (ckpt / "trainer_state.json").write_text("{}")
+    before = {p.name: p.read_bytes() for p in ckpt.iterdir()}
+    export_artifact(ckpt, ckpt, ExportOptions(overwrite=True))
+    after = {p.name: p.read_bytes() for p in ckpt.iterdir()}
+    assert {k: after[k] for k in before} == before
+    assert set(after) - set(before) == {"model.onnx", "model.json"}
+    load_manifest(ckpt)
+    export_artifact(ckpt, ckpt, ExportOptions(overwrite=True))  # re-export is idempotent
+    assert load_manifest(ckpt).content_hash
 
 
 def test_missing_and_corrupt_artifacts(tmp_path: Path, plain_artifact: Path) -> None:

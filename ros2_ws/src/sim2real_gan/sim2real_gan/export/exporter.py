@@ -30,6 +30,25 @@ from .parity import FP16_TOLERANCE, FP32_TOLERANCE, ParityReport, check_parity
 log = logging.getLogger(__name__)
 
 DEFAULT_SEEDS = 8
+#: files copied from the checkpoint into the artifact (when present)
+COPIED_FILES = (WEIGHTS_FILE, CONFIG_FILE, "style_encoder.safetensors", "MODEL_CARD.md")
+#: files the export writes itself; never carried over from a replaced artifact
+GENERATED_FILES = {ONNX_FILE, STYLE_ENCODER_FILE, "model.json", "model_fp32.onnx"}
+#: training-only files never carried into an artifact
+TRAINING_ONLY = {"trainer_state.safetensors", "trainer_state.json"}
+
+
+def _carry_over(old: Path, new: Path, in_place: bool) -> None:
+    """When an existing directory is replaced (``--force``), keep its extra files (a model
+    card, figures) that the new export does not provide. Exporting a checkpoint directory
+    in place (CHECKPOINT == OUT_DIR, as for models/default) keeps all its files, trainer
+    state included; replacing another artifact never brings trainer state in."""
+    if not old.is_dir():
+        return
+    skip = GENERATED_FILES if in_place else GENERATED_FILES | TRAINING_ONLY
+    for f in old.iterdir():
+        if f.is_file() and f.name not in skip and not (new / f.name).exists():
+            shutil.copy2(f, new / f.name)
 
 
 @dataclass
@@ -127,11 +146,14 @@ def export_module(generator: nn.Module, spec: ModelSpec, out_dir: str | Path,
                              "none (style_encoder.safetensors)")
         files = [ONNX_FILE] + ([encoder_file] if encoder_file else [])
         if checkpoint_dir is not None:
-            for name in (WEIGHTS_FILE, CONFIG_FILE, "style_encoder.safetensors", "MODEL_CARD.md"):
+            for name in COPIED_FILES:
                 src = Path(checkpoint_dir) / name
                 if src.is_file():
                     shutil.copy2(src, tmp / name)
                     files.append(name)
+        in_place = checkpoint_dir is not None and \
+            Path(out_dir).resolve() == Path(checkpoint_dir).resolve()
+        _carry_over(Path(out_dir), tmp, in_place)
         manifest = ModelManifest(
             preset=spec.preset, style_dim=spec.style_dim,
             working_resolution=tuple(spec.working_resolution), size_multiple=m,
