@@ -76,6 +76,16 @@ def _limit(seqs: list[Sequence_], cfg: SourceConfig) -> list[Sequence_]:
     return out
 
 
+def _simulator_fingerprint() -> str:
+    """Hash of the simulator's source files: a changed renderer invalidates cached frames."""
+    import sim2real_gan.sim as simpkg
+
+    h = hashlib.sha1()
+    for f in sorted(Path(simpkg.__file__).parent.glob("*.py")):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def _synthetic(cfg: SourceConfig, role: str, fields: tuple[str, ...]) -> list[Sequence_]:
     from sim2real_gan.sim.config import SimConfig, scene_seed_for
     from sim2real_gan.sim.simulator import EndoscopeSimulator
@@ -87,7 +97,7 @@ def _synthetic(cfg: SourceConfig, role: str, fields: tuple[str, ...]) -> list[Se
     seqs = []
     for seed in tqdm(cfg.seeds, desc=f"simulate {role}", leave=False, disable=len(cfg.seeds) < 4):
         key = json.dumps([dataclasses.asdict(simcfg), seed, look, cfg.paired, cfg.frames,
-                          sorted(fields)], sort_keys=True, default=str)
+                          sorted(fields), _simulator_fingerprint()], sort_keys=True, default=str)
         cache = (Path(cfg.cache) / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.npz"
                  if cfg.cache else None)
         if cache is not None and cache.is_file():
