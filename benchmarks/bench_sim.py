@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import cv2
 import numpy as np
-
+from sim2real_gan.sim.alloc import retain_freed_memory
 from sim2real_gan.sim.config import SimConfig
 from sim2real_gan.sim.flow import forward_flow
 from sim2real_gan.sim.simulator import EndoscopeSimulator
@@ -72,23 +72,24 @@ def best_ms(fn: Callable[[], object], runs: int = 5, inner: int = 10) -> float:
     return min(times) * 1e3
 
 
+def _stage_cells(sim: EndoscopeSimulator) -> dict[str, Callable[[], object]]:
+    st0, st1, st2 = sim.state(10), sim.state(11), sim.state(12)
+    g0, g1 = sim.raycaster.cast(st0, st1), sim.raycaster.cast(st1, st2)
+    return {
+        "scene poses": lambda: sim.scene.state(0.5),
+        "ray cast (+ normals, UV, labels, next positions)": lambda: sim.raycaster.cast(st0, st1),
+        "flow + validity": lambda: forward_flow(g0, g1, sim.config.near_m),
+        "shade sim": lambda: sim.render(10, g0, "sim"),
+        "shade real": lambda: sim.render(10, g0, "real"),
+    }
+
+
 def stages(width: int, height: int) -> dict[str, float]:
     """Best-of milliseconds of each stage for one frame (mean over seeds)."""
     out: dict[str, list[float]] = {}
     for seed in SEEDS:
-        sim = EndoscopeSimulator(SimConfig(width=width, height=height, appearances=("sim", "real")),
-                                 seed)
-        st0, st1, st2 = sim.state(10), sim.state(11), sim.state(12)
-        g0, g1 = sim.raycaster.cast(st0, st1), sim.raycaster.cast(st1, st2)
-        sim.render(10, g0, "real")
-        cells = {
-            "scene poses": lambda: sim.scene.state(0.5),
-            "ray cast (+ normals, UV, labels, next positions)": lambda: sim.raycaster.cast(st0, st1),
-            "flow + validity": lambda: forward_flow(g0, g1, sim.config.near_m),
-            "shade sim": lambda: sim.render(10, g0, "sim"),
-            "shade real": lambda: sim.render(10, g0, "real"),
-        }
-        for name, fn in cells.items():
+        cfg = SimConfig(width=width, height=height, appearances=("sim", "real"))
+        for name, fn in _stage_cells(EndoscopeSimulator(cfg, seed)).items():
             out.setdefault(name, []).append(best_ms(fn))
     return {k: float(np.mean(v)) for k, v in out.items()}
 
@@ -98,9 +99,13 @@ def main() -> None:
     ap.add_argument("--sizes", default="256x256,640x512", help="comma list of WxH")
     ap.add_argument("--frames", type=int, default=60, help="timed frames per run (default 60)")
     ap.add_argument("--repeats", type=int, default=2, help="runs per seed (default 2)")
+    ap.add_argument("--default-malloc", action="store_true",
+                    help="do not call sim.alloc.retain_freed_memory() (glibc defaults)")
     args = ap.parse_args()
+    tuned = False if args.default_malloc else retain_freed_memory()
     sizes = [_size(s) for s in args.sizes.split(",") if s.strip()]
-    print(f"machine: {machine()}\n")
+    print(f"machine: {machine()}")
+    print(f"allocator: {'retain_freed_memory()' if tuned else 'glibc defaults'}\n")
     print("| size | rendering | frames/s best (wall) | median (wall) | frames/s (CPU time) |")
     print("|---|---|---:|---:|---:|")
     for w, h in sizes:

@@ -54,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sim2real_gan.sim import config as C
+    from sim2real_gan.sim.alloc import retain_freed_memory
     from sim2real_gan.sim.simulator import EndoscopeSimulator
     from sim2real_gan.sim.writers import progress, write_bag, write_folder, write_preview
 
@@ -62,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
                          f"{C.DEFAULT_NS['sim']} and {C.DEFAULT_NS['real']})")
     if args.out.exists() and not args.force:
         raise FileExistsError(f"output {args.out} already exists (use --force)")
+    retain_freed_memory()  # this process is one long numpy loop: keep freed memory for reuse
     apps = ("sim", "real") if args.paired else (args.appearance,)
     cfg = C.SimConfig(width=args.width, height=args.height, fps=args.fps, appearances=apps,
                       instruments=args.instruments, breathing=not args.no_breathing)
