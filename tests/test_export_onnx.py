@@ -175,3 +175,17 @@ def test_cli_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert m.working_resolution == (32, 48) and sorted(m.styles) == ["default", "seed_0", "seed_1"]
     assert main(["export", str(ckpt), str(tmp_path / "art")]) == 2  # exists, no --force
     assert main(["export", str(ckpt), str(tmp_path / "x"), "--working-resolution", "30x30"]) == 2
+
+
+def test_atomic_directory_mode_is_not_private(tmp_path: Path) -> None:
+    import os
+
+    from sim2real_gan.export.atomic import atomic_directory
+
+    mask = os.umask(0o022)
+    try:
+        with atomic_directory(tmp_path / "a") as tmp:
+            (tmp / "f").write_text("1")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "a").stat().st_mode & 0o777 == 0o755

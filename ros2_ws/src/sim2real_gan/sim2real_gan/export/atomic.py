@@ -28,6 +28,9 @@ def atomic_directory(target: str | Path, overwrite: bool = False) -> Iterator[Pa
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         yield tmp
+        # mkdtemp makes the directory private (0700); give it the mode a plain mkdir would
+        # (or the replaced directory's), so installed artifacts stay readable by others.
+        os.chmod(tmp, target.stat().st_mode & 0o7777 if target.exists() else _default_mode())
         old = None
         if target.exists():
             old = target.parent / f".{target.name}.old-{os.getpid()}"
@@ -38,6 +41,12 @@ def atomic_directory(target: str | Path, overwrite: bool = False) -> Iterator[Pa
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _default_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o777 & ~mask
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
