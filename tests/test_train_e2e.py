@@ -69,7 +69,8 @@ def test_resume_continues_the_same_loss_curve(tmp_path: Path) -> None:
     assert other[0]["g/total"] != pytest.approx(full[0]["g/total"], rel=1e-4)
 
 
-@pytest.mark.parametrize("mode", ["cyclegan", "pix2pix", "distill", "sim2real_aux"])
+@pytest.mark.parametrize("mode", ["cyclegan", "pix2pix", "distill", "sim2real_aux",
+                                  "sim2real_semantic"])
 def test_every_mode_runs_and_learns_something(tmp_path: Path, mode: str) -> None:
     over = ["steps=2", f"out_dir={tmp_path / 'run'}"]
     if mode == "cyclegan":
@@ -80,6 +81,8 @@ def test_every_mode_runs_and_learns_something(tmp_path: Path, mode: str) -> None
         over += ["generator.overrides={aux_channels: [uv, depth], texture_channels: 2, "
                  "texture_size: 16, texture_levels: 2}", "loss.temporal_feat=1.0",
                  "loss.content=1.0", "loss.identity=1.0", "data.labels=true"]
+    elif mode == "sim2real_semantic":
+        over += ["loss.semantic=1.0", "loss.segmenter=auto", "loss.segmenter_steps=2"]
     else:
         from sim2real_gan.models import build_generator, get_preset, save_generator
 
@@ -96,7 +99,7 @@ def test_every_mode_runs_and_learns_something(tmp_path: Path, mode: str) -> None
                                                        strict=True))
     assert changed > len(before) // 2
     expected = {"cyclegan": "g/cycle_real", "pix2pix": "g/l1", "distill": "g/l1",
-                "sim2real_aux": "g/temporal_feat"}[mode]
+                "sim2real_aux": "g/temporal_feat", "sim2real_semantic": "g/semantic"}[mode]
     assert expected in t.history[-1]
 
 

@@ -89,12 +89,21 @@ class Trainer:
                                   g_cfg.aux_channels)
 
     def _load_segmenter(self) -> torch.nn.Module | None:
-        if self.cfg.loss.semantic <= 0:
+        lw = self.cfg.loss
+        if lw.semantic <= 0:
             return None
-        if not self.cfg.loss.segmenter:
-            raise ValueError("loss.semantic > 0 needs loss.segmenter (a TorchScript file)")
-        seg = torch.jit.load(self.cfg.loss.segmenter, map_location=self.device)
-        return seg.eval().requires_grad_(False)
+        from .semantic import load_segmenter, train_auto_segmenter
+
+        if lw.segmenter == "auto":
+            if self.cfg.data.real is None:
+                raise ValueError("loss.segmenter 'auto' trains on data.real, which is null")
+            seg = train_auto_segmenter(self.cfg.data.real, lw.segmenter_steps, self.cfg.seed)
+        elif lw.segmenter:
+            seg = load_segmenter(lw.segmenter)
+        else:
+            raise ValueError("loss.semantic > 0 needs loss.segmenter ('auto' or a "
+                             ".safetensors SmallUNet)")
+        return seg.to(self.device)
 
     def loader(self, start: int, stop: int) -> DataLoader:
         d = self.cfg.data

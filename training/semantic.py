@@ -1,0 +1,52 @@
+"""Frozen segmenter for the semantic-consistency loss (Pfeiffer et al. 2019).
+
+``loss.segmenter``: ``"auto"`` trains the evaluation module's SmallUNet on labelled frames of
+the *real* domain (the simulator labels its real-style stream; a real bag needs a
+``segmentation`` topic) before GAN training starts; otherwise a ``.safetensors`` file with a
+SmallUNet state dict (metadata ``num_classes``, ``width``). The wrapper takes images in
+[-1,1] and returns logits (B,K,H,W).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file
+from sim2real_gan.eval.segmentation import SegmenterConfig, SmallUNet, train_segmenter
+from torch import nn
+
+from .data.sources import SourceConfig, build_source
+
+
+class Segmenter(nn.Module):
+    """[-1,1] images -> logits; frozen."""
+
+    def __init__(self, net: SmallUNet) -> None:
+        super().__init__()
+        self.net = net.eval().requires_grad_(False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net((x + 1) * 0.5)
+
+
+def load_segmenter(path: str | Path) -> Segmenter:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"loss.segmenter: {path} does not exist")
+    with safe_open(str(path), "pt") as f:
+        meta = f.metadata() or {}
+    net = SmallUNet(int(meta.get("num_classes", 8)), int(meta.get("width", 16)))
+    net.load_state_dict(load_file(str(path)))
+    return Segmenter(net)
+
+
+def train_auto_segmenter(real: SourceConfig, steps: int, seed: int = 0) -> Segmenter:
+    """Train a SmallUNet on the labelled real-domain frames of ``real``."""
+    frames = [f.load() for s in build_source(real, "real", ("image", "labels")) for f in s]
+    images = np.stack([f["image"] for f in frames])
+    labels = np.stack([f["labels"] for f in frames])
+    net = train_segmenter(images, labels, SegmenterConfig(steps=steps, seed=seed))
+    return Segmenter(net)
