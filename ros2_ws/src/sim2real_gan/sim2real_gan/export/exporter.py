@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 DEFAULT_SEEDS = 8
 #: files copied from the checkpoint into the artifact (when present)
 COPIED_FILES = (WEIGHTS_FILE, CONFIG_FILE, "style_encoder.safetensors", "MODEL_CARD.md")
+#: files that define the model (the content hash covers these; documentation is left out so
+#: a model card edit does not change the model's identity)
+HASHED_FILES = {ONNX_FILE, STYLE_ENCODER_FILE, WEIGHTS_FILE, CONFIG_FILE,
+                "style_encoder.safetensors"}
 #: files the export writes itself; never carried over from a replaced artifact
 GENERATED_FILES = {ONNX_FILE, STYLE_ENCODER_FILE, "model.json", "model_fp32.onnx"}
 #: training-only files never carried into an artifact
@@ -150,7 +154,8 @@ def export_module(generator: nn.Module, spec: ModelSpec, out_dir: str | Path,
                 src = Path(checkpoint_dir) / name
                 if src.is_file():
                     shutil.copy2(src, tmp / name)
-                    files.append(name)
+                    if name in HASHED_FILES:
+                        files.append(name)
         in_place = checkpoint_dir is not None and \
             Path(out_dir).resolve() == Path(checkpoint_dir).resolve()
         _carry_over(Path(out_dir), tmp, in_place)
