@@ -69,8 +69,9 @@ def test_instrument_labels_are_exactly_where_an_instrument_is_the_first_hit() ->
         st = sim.state(index)
         f = next(sim.frames(1, start=index))
         best = {True: np.full((H, W), cfg.far_m), False: np.full((H, W), cfg.far_m)}
+        tables = rc._tables(st, sim.state(index + 1))
         for k, spec in enumerate(sim.scene.primitives):
-            t = rc._hit_t(spec, st.R[k], st.c[k], st, rc.xs, rc.ys)
+            t = rc._hit_t(k, tables, rc.xs, rc.ys)
             if t is not None:
                 group = best[spec.is_instrument]
                 np.fmin(group, t, out=group)  # NaN: no hit
@@ -204,3 +205,12 @@ def test_simulator_rejects_bad_arguments() -> None:
         next(sim.frames(1, appearances=("photo",)))
     with pytest.raises(ValueError, match="appearance"):
         scene_seed_for(0, "photo")
+
+
+def test_allocator_tuning_applies_on_linux_glibc() -> None:
+    import platform
+
+    from sim2real_gan.sim.alloc import retain_freed_memory
+
+    expected = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert retain_freed_memory() is expected

@@ -151,6 +151,16 @@ class Raycaster:
                 mid.append((0.0, 0.0, 0.0))
         self._box_half, self._box_mid = np.array(half), np.array(mid)
         self._always_full = np.array([s.kind == CAVITY for s in self.specs])
+        cyl = np.array([s.kind == CYLINDER for s in self.specs])
+        size = np.array([s.size for s in self.specs], float)
+        inv = 1.0 / np.where(cyl[:, None], 1.0, size)
+        flip = np.where(self._always_full[:, None], [1.0, 1.0, -1.0], 1.0)
+        # quadric: ellipsoids |diag(1/r) local|^2 = 1; cylinders x^2 + y^2 = r^2
+        self._quad_scale = np.where(cyl[:, None], [1.0, 1.0, 0.0], inv)
+        self._quad_c0 = np.where(cyl, size[:, 0] ** 2, 1.0)
+        self._uv_scale = flip * inv  # local point -> unit sphere (cylinders: unscaled)
+        self._normal_scale = np.where(cyl[:, None], [1.0, 1.0, 0.0],
+                                      inv * inv * np.where(self._always_full, -1.0, 1.0)[:, None])
         self._labels_of = np.array([0] + [s.label for s in self.specs], np.uint8)
 
     # -- pass 1: nearest hit ------------------------------------------------------------
@@ -186,86 +196,84 @@ class Raycaster:
                 out.append((int(y0[k]), int(y1[k]), int(x0[k]), int(x1[k])))
         return out, (z > near).all(1) & ~self._always_full
 
-    def _hit_t(self, spec: PrimitiveSpec, R: np.ndarray, c: np.ndarray,  # noqa: N803
-               st: SceneState, x: np.ndarray, y: np.ndarray,
+    def _tables(self, st: SceneState, nxt: SceneState) -> dict:
+        """Per-frame coefficients of every primitive, computed for all primitives at once.
+
+        quad: per primitive [G00, G11, G22, G01, G02, G12, b0, b1, b2, c] of the hit
+        quadratic (see :meth:`_hit_t`); axial: [d0, d1, d2, o] of a cylinder's axial
+        coordinate; coef: (P,9,4) affine maps of the camera-frame hit point ``(x t, y t, t,
+        1)`` to the local point scaled to the unit sphere (rows 0-2; row 2 negated for the
+        cavity so the UV map's singular pole is on its ceiling, under the organs otherwise),
+        the unnormalised camera-frame normal (rows 3-5) and the point's position in the next
+        camera frame (rows 6-8); inside: the camera is inside a solid (primitive skipped).
+        """
+        A = np.einsum("pji,jk->pik", st.R, st.cam_R)  # noqa: N806  camera -> local direction
+        B = np.einsum("pji,pj->pi", st.R, st.cam_p - st.c)  # camera centre in local frame
+        M = self._quad_scale[:, :, None] * A  # noqa: N806
+        o2 = B * self._quad_scale
+        G = np.einsum("pki,pkj->pij", M, M)  # noqa: N806
+        bv = np.einsum("pk,pki->pi", o2, M)
+        cc = (o2 * o2).sum(1) - self._quad_c0
+        sgn = np.where(self._always_full, 1.0, -1.0)  # far root inside the cavity, else near
+        G *= sgn[:, None, None]  # noqa: N806
+        quad = np.column_stack([G[:, 0, 0], G[:, 1, 1], G[:, 2, 2], G[:, 0, 1], G[:, 0, 2],
+                                G[:, 1, 2], -sgn[:, None] * bv, sgn * cc])
+        Nc = np.einsum("ji,pjk->pik", st.cam_R, st.R) * self._normal_scale[:, None, :]  # noqa: N806
+        Mn = np.einsum("ji,pjk->pik", nxt.cam_R, nxt.R)  # noqa: N806
+        bn = np.einsum("ji,pj->pi", nxt.cam_R, nxt.c - nxt.cam_p)
+        coef = np.empty((len(self.specs), 9, 4))
+        coef[:, 0:3, :3] = self._uv_scale[:, :, None] * A
+        coef[:, 0:3, 3] = self._uv_scale * B
+        coef[:, 3:6, :3] = Nc @ A
+        coef[:, 3:6, 3] = np.einsum("pij,pj->pi", Nc, B)
+        coef[:, 6:9, :3] = Mn @ A
+        coef[:, 6:9, 3] = np.einsum("pij,pj->pi", Mn, B) + bn
+        return {"quad": quad.tolist(), "axial": np.column_stack([A[:, 2], B[:, 2]]).tolist(),
+                "coef": coef.astype(f32), "inside": ((cc <= 0) != self._always_full).tolist()}
+
+    def _hit_t(self, k: int, tables: dict, x: np.ndarray, y: np.ndarray,
                check_near: bool = True) -> np.ndarray | None:
-        """(h,w) float32 ray parameter (= depth) of the visible hit, NaN where there is none.
+        """(h,w) float32 ray parameter (= depth) of primitive k's visible hit, NaN where none.
 
         x: (w,) and y: (h,) ray coordinates of the rectangle's columns and rows.
         ``check_near=False`` skips the near-plane test (the caller knows the whole primitive
-        lies beyond it).
+        lies beyond it). The quadratic t^2 a + 2 t b + c' = 0 with a = [x y 1] G [x y 1]^T and
+        b linear in (x, y) is solved as t = (b' + sqrt(b'^2 - a' c)) / a' with sign-folded
+        a', b', c (far root for the cavity seen from inside, near root otherwise).
         """
-        Rl = R.T @ st.cam_R  # noqa: N806  camera direction -> local direction
-        o = R.T @ (st.cam_p - c)
-        if spec.kind == CYLINDER:
-            r = spec.size[0]
-            M, o2, cc = Rl[:2], o[:2], float(o[0] ** 2 + o[1] ** 2 - r * r)  # noqa: N806
-        else:
-            inv = 1.0 / np.asarray(spec.size)
-            M, o2 = inv[:, None] * Rl, o * inv  # noqa: N806
-            cc = float(o2 @ o2 - 1.0)
-        if (cc <= 0) != (spec.kind == CAVITY):
+        if tables["inside"][k]:
             return None  # camera inside a solid (cannot happen in generated scenes): skip it
-        # t = (-b -/+ sqrt(b^2 - a cc)) / a with a = [x y 1] G [x y 1]^T, b = o2 . (M [x y 1]);
-        # the far root for the cavity (seen from inside), the near one otherwise. Written as
-        # t = (b' + sqrt(b'^2 - a cc)) / a' with b' = -/+ b, a' = -/+ a to save operations.
-        sgn = 1.0 if spec.kind == CAVITY else -1.0
-        G = sgn * (M.T @ M)  # noqa: N806
-        bv = -sgn * (o2 @ M)
-        a = (f32(G[0, 0]) * x * x + f32(2 * G[0, 2]) * x + f32(G[2, 2]))[None, :] \
-            + (f32(G[1, 1]) * y * y + f32(2 * G[1, 2]) * y)[:, None]
-        a += (f32(2 * G[0, 1]) * y)[:, None] * x[None, :]
-        b = (f32(bv[0]) * x)[None, :] + (f32(bv[1]) * y + f32(bv[2]))[:, None]
+        g00, g11, g22, g01, g02, g12, b0, b1, b2, cc = tables["quad"][k]
+        a = (f32(g00) * x * x + f32(2 * g02) * x + f32(g22))[None, :] \
+            + (f32(g11) * y * y + f32(2 * g12) * y)[:, None]
+        a += (f32(2 * g01) * y)[:, None] * x[None, :]
+        b = (f32(b0) * x)[None, :] + (f32(b1) * y + f32(b2))[:, None]
         t = b * b
-        t -= f32(sgn * cc) * a  # b'^2 - a' cc sgn = b^2 - a cc
+        t -= f32(cc) * a
         with np.errstate(divide="ignore", invalid="ignore"):
             np.sqrt(t, out=t)  # NaN where the ray misses
             t += b
             t /= a
             if check_near:
                 t[t <= self.config.near_m] = np.nan
+            spec = self.specs[k]
             if spec.kind == CYLINDER:
-                dz = (f32(Rl[2, 0]) * x)[None, :] + (f32(Rl[2, 1]) * y + f32(Rl[2, 2]))[:, None]
-                dz *= t
-                dz += f32(o[2])
-                t[(dz < spec.size[1]) | (dz > spec.size[2])] = np.nan
+                d0, d1, d2, oz = tables["axial"][k]
+                s = (f32(d0) * x)[None, :] + (f32(d1) * y + f32(d2))[:, None]
+                s *= t
+                s += f32(oz)
+                t[(s < spec.size[1]) | (s > spec.size[2])] = np.nan
         return t
-
-    # -- pass 2: attributes of the winning primitive ----------------------------------
-    def _coefficients(self, k: int, st: SceneState, nxt: SceneState) -> np.ndarray:
-        """(9,4) affine maps of the camera-frame hit point ``(x t, y t, t, 1)`` to: the local
-        point scaled to the unit sphere (rows 0-2; row 2 negated for the cavity, so the UV
-        map's singular pole is on its ceiling, and under the organs otherwise), the unnormalised camera-frame normal (rows 3-5) and
-        the point's position in the next camera frame (rows 6-8)."""
-        spec = self.specs[k]
-        R, c = st.R[k], st.c[k]  # noqa: N806
-        A = R.T @ st.cam_R  # noqa: N806  camera point -> local point: local = A p + B
-        B = R.T @ (st.cam_p - c)
-        if spec.kind == CYLINDER:
-            inv = np.ones(3)
-            Nl = np.diag([1.0, 1.0, 0.0])  # noqa: N806  local point -> local normal
-        else:
-            inv = 1.0 / np.asarray(spec.size)
-            Nl = np.diag(inv * inv * (-1.0 if spec.kind == CAVITY else 1.0))  # noqa: N806
-        flip = np.array([1.0, 1.0, -1.0 if spec.kind == CAVITY else 1.0])
-        Nc = st.cam_R.T @ R @ Nl  # noqa: N806  local point -> camera normal (unnormalised)
-        Mn = nxt.cam_R.T @ nxt.R[k]  # noqa: N806  local point -> next camera point
-        bn = nxt.cam_R.T @ (nxt.c[k] - nxt.cam_p)
-        out = np.empty((9, 4))
-        out[0:3, :3], out[0:3, 3] = (flip * inv)[:, None] * A, flip * inv * B
-        out[3:6, :3], out[3:6, 3] = Nc @ A, Nc @ B
-        out[6:9, :3], out[6:9, 3] = Mn @ A, Mn @ B + bn
-        return out
 
     @staticmethod
     def _apply(coef: np.ndarray, t: np.ndarray, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
-        """Evaluate one primitive's 9 affine maps (:meth:`_coefficients`, (9,4)) at the hits
+        """Evaluate one primitive's 9 affine maps (``_tables()["coef"][k]``, (9,4)) at the hits
         (x t, y t, t): t, x, y are (n,), or t is (h,w) with x (1,w) and y (h,1)."""
         out = []
         dense = t.ndim == 2
         if not dense:
             px, py = x * t, y * t
-        for row in coef.astype(f32):
+        for row in coef:
             if dense:  # M x + M y + M is a cheap broadcast of a row and a column
                 v = (x * row[0] + row[2]) + y * row[1]
                 v *= t
@@ -313,10 +321,11 @@ class Raycaster:
         depth = np.full((H, W), self.config.far_m, f32)
         pid = np.full((H, W), -1, np.int16)
         rects, beyond_near = self._rects(st)
-        for k, spec in enumerate(self.specs):
+        tables = self._tables(st, nxt)
+        for k in range(len(self.specs)):
             rect = rects[k]
             t = None if rect is None else self._hit_t(
-                spec, st.R[k], st.c[k], st, self.xs[rect[2]:rect[3]], self.ys[rect[0]:rect[1]],
+                k, tables, self.xs[rect[2]:rect[3]], self.ys[rect[0]:rect[1]],
                 check_near=not beyond_near[k])
             if t is None:
                 continue
@@ -327,13 +336,13 @@ class Raycaster:
             np.copyto(pid[y0:y1, x0:x1], np.int16(k), where=closer)
         background = pid < 0
         depth[background] = 0.0
-        out = self._shade_geometry(depth, pid, rects, st, nxt)
+        out = self._shade_geometry(depth, pid, rects, tables["coef"])
         patch = self._patches(out.uv, pid, out.labels)
         return Geometry(depth=depth, pid=pid, labels=out.labels, normal=out.normal,
                         uv=out.uv, patch=patch, next_xyz=out.nxyz)
 
     def _shade_geometry(self, depth: np.ndarray, pid: np.ndarray, rects: list,
-                        st: SceneState, nxt: SceneState) -> _Planes:
+                        coefs: np.ndarray) -> _Planes:
         """Pass 2. The primitive covering most pixels is evaluated densely over its rectangle
         (no gather/scatter); the pixels of all other ellipsoids in one batch, grouped by
         primitive (a few whole-block operations each); cylinders (shafts) one by one."""
@@ -346,7 +355,7 @@ class Raycaster:
         big = int(np.argmax(counts))
         y0, y1, x0, x1 = rects[big]
         spec = self.specs[big]
-        rows = self._apply(self._coefficients(big, st, nxt), np.ascontiguousarray(depth[y0:y1, x0:x1]),
+        rows = self._apply(coefs[big], np.ascontiguousarray(depth[y0:y1, x0:x1]),
                            self.xs[None, x0:x1], self.ys[y0:y1, None])
         n, uv, nx = self._finish(rows, spec.size if spec.kind == CYLINDER else None)
         out.put((slice(y0, y1), slice(x0, x1)), n, self._to_atlas(uv, big), nx, spec.label)
@@ -370,7 +379,7 @@ class Raycaster:
             segments = [(int(k), slice(int(spans[k] - counts[k]), int(spans[k])))
                         for k in np.flatnonzero(counts * batch[1:])]
             for k, sl in segments:  # pixels are grouped by primitive: one block per primitive
-                coef = self._coefficients(k, st, nxt).astype(f32)
+                coef = coefs[k]
                 block = maps[:, sl]
                 np.multiply(coef[:, 0:1], px[sl], out=block)
                 block += coef[:, 1:2] * py[sl]
@@ -386,7 +395,7 @@ class Raycaster:
             ii += y0
             jj += x0
             flat = ii * W + jj
-            rows = self._apply(self._coefficients(k, st, nxt), flat_depth[flat], self.xs[jj],
+            rows = self._apply(coefs[k], flat_depth[flat], self.xs[jj],
                                self.ys[ii])
             n, uv, nx = self._finish(rows, self.specs[k].size)
             out.put(flat, n, self._to_atlas(uv, k), nx, self.specs[k].label)
