@@ -33,8 +33,9 @@ API (streaming, bounded memory)::
   5 gallbladder, 6 instrument shaft, 7 instrument tip.
 
 Modules: config (SimConfig, classes), motion (smooth paths), scene (the procedural scene),
-raycast (closed-form ray casting), flow (flow validity), textures (atlas), appearance
-(the two shaders), simulator (EndoscopeSimulator, Frame), writers (bag, folder, preview).
+raycast (closed-form ray casting), geometry (its per-pixel result, UV maps), flow (flow
+validity), textures (atlas), appearance (the two shaders), simulator (EndoscopeSimulator,
+Frame), writers (bag, folder, preview), alloc (opt-in malloc tuning for entry points).
 Docs: docs/simulator.md.
 """
 

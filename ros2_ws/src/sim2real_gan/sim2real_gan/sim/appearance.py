@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from sim2real_gan.sim import config as C
-from sim2real_gan.sim.raycast import Geometry
+from sim2real_gan.sim.geometry import Geometry
 from sim2real_gan.sim.textures import fractal_noise
 
 # sim appearance: flat class colours (display RGB in [0,1]).

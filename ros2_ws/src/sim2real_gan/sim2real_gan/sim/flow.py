@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from sim2real_gan.sim.raycast import Geometry
+from sim2real_gan.sim.geometry import Geometry
 
 # A point counts as visible at t+1 when every pixel of the bilinear footprint where it lands
 # (the 2x2 neighbours with non-zero weight) shows the same primitive in frame t+1, and the

@@ -10,7 +10,8 @@ import numpy as np
 from sim2real_gan.sim import config as C
 from sim2real_gan.sim.appearance import RealLook, RealShader, SimShader
 from sim2real_gan.sim.flow import forward_flow
-from sim2real_gan.sim.raycast import Geometry, Raycaster
+from sim2real_gan.sim.geometry import Geometry
+from sim2real_gan.sim.raycast import Raycaster
 from sim2real_gan.sim.scene import Scene, SceneState
 from sim2real_gan.sim.textures import AtlasLayout, patch_field_atlas, real_atlas, real_palette
 
