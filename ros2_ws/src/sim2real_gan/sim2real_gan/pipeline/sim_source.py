@@ -1,49 +1,19 @@
-"""Built-in simulator frames -> ROS messages / rosbag2 (the demo's input).
+"""Built-in simulator -> rosbag2, timed (the demo's input).
 
-Topics follow the simulator contract of docs/ARCHITECTURE.md: ``<ns>/image_raw`` (rgb8),
-``camera_info``, ``segmentation`` (mono8), ``depth`` (32FC1), ``uv`` (32FC2), ``flow`` (32FC2),
-``flow_valid`` (mono8 255/0), all of one frame with the identical header.
+The bag layout is the simulator's own (:func:`sim2real_gan.sim.writers.write_bag`); this
+module only adds the timing of the simulator itself for the demo's throughput line.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from collections.abc import Iterator
 
-import numpy as np
-from tqdm import tqdm
-
-from sim2real_gan.io.bag import BagWriter
-from sim2real_gan.io.ros_types import CAMERA_INFO, IMAGE, camera_info_msg, image_msg, make_header
-
-FRAME_ID = "endoscope_optical_frame"
-SIM_TOPICS: dict[str, str] = {
-    "image_raw": IMAGE,
-    "camera_info": CAMERA_INFO,
-    "segmentation": IMAGE,
-    "depth": IMAGE,
-    "uv": IMAGE,
-    "flow": IMAGE,
-    "flow_valid": IMAGE,
-}
-
-
-def frame_messages(frame: Any, appearance: str | None = None) -> dict[str, Any]:
-    """A simulator Frame -> {topic suffix: rosbags message}, one shared header."""
-    h = make_header(frame.stamp_ns, FRAME_ID)
-    rgb = frame.image(appearance)
-    height, width = rgb.shape[:2]
-    valid = np.where(frame.flow_valid, np.uint8(255), np.uint8(0))
-    return {
-        "image_raw": image_msg(rgb, "rgb8", h),
-        "camera_info": camera_info_msg(frame.K, width, height, h),
-        "segmentation": image_msg(frame.labels, "mono8", h),
-        "depth": image_msg(np.asarray(frame.depth, np.float32), "32FC1", h),
-        "uv": image_msg(np.asarray(frame.uv, np.float32), "32FC2", h),
-        "flow": image_msg(np.asarray(frame.flow, np.float32), "32FC2", h),
-        "flow_valid": image_msg(valid, "mono8", h),
-    }
+from sim2real_gan.sim.config import SimConfig
+from sim2real_gan.sim.simulator import EndoscopeSimulator, Frame
+from sim2real_gan.sim.writers import progress as progress_bar
+from sim2real_gan.sim.writers import write_bag
 
 
 def simulate_to_bag(path: str | os.PathLike, frames: int = 120, width: int = 256,
@@ -51,22 +21,23 @@ def simulate_to_bag(path: str | os.PathLike, frames: int = 120, width: int = 256
                     ns: str = "/sim/camera", storage: str = "mcap", overwrite: bool = False,
                     progress: bool = False) -> float:
     """Simulate ``frames`` frames into a new bag (atomic); returns simulator frames/s."""
-    from sim2real_gan.sim.config import SimConfig
-    from sim2real_gan.sim.simulator import EndoscopeSimulator
-
     if frames < 1:
         raise ValueError(f"frames must be >= 1, got {frames}")
     sim = EndoscopeSimulator(SimConfig(width=width, height=height, appearances=(appearance,)),
                              seed=seed)
     sim_s = 0.0
-    with BagWriter(path, storage=storage, overwrite=overwrite) as w:
-        for suffix, msgtype in SIM_TOPICS.items():
-            w.add_topic(f"{ns}/{suffix}", msgtype)
+
+    def timed() -> Iterator[Frame]:
+        nonlocal sim_s
         it = iter(sim.frames(frames))
-        for _ in tqdm(range(frames), desc="simulate", unit="frame", disable=not progress):
+        while True:
             t0 = time.perf_counter()
-            frame = next(it)
+            frame = next(it, None)
             sim_s += time.perf_counter() - t0
-            for suffix, msg in frame_messages(frame, appearance).items():
-                w.write(f"{ns}/{suffix}", frame.stamp_ns, msg)
+            if frame is None:
+                return
+            yield frame
+
+    write_bag(path, progress_bar(timed(), frames, progress), {appearance: ns},
+              storage=storage, overwrite=overwrite)
     return frames / sim_s if sim_s > 0 else 0.0
