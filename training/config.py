@@ -63,6 +63,7 @@ class LossConfig:
     segmenter: str = ""           # "auto" (train on labelled real frames) | SmallUNet .safetensors
     segmenter_steps: int = 300    # "auto": segmenter training steps
     ref_style_prob: float = 0.5   # sim2real: fraction of batches styled from a real reference
+    ref_stats: float = 0.0        # reference-styled fakes match the reference's colour moments
 
 
 @dataclass

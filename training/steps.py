@@ -10,6 +10,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from . import losses as L
@@ -23,7 +24,7 @@ Batch = dict[str, torch.Tensor]
 WEIGHTS = {"adv": "adv", "adv_sim": "adv", "cycle": "cycle", "cycle_real": "cycle",
            "identity": "identity", "style": "style", "content": "content",
            "structure": "structure", "temporal": "temporal", "temporal_feat": "temporal_feat",
-           "l1": "l1", "semantic": "semantic"}
+           "l1": "l1", "semantic": "semantic", "ref_stats": "ref_stats"}
 
 
 def weighted_sum(cfg: TrainConfig, parts: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -50,17 +51,30 @@ def _frozen(m: nn.Module | None) -> nn.Module | None:
 
 
 def _style(cfg: TrainConfig, w: dict[str, nn.Module], batch: Batch, b: int,
-           gen: torch.Generator) -> torch.Tensor | None:
+           gen: torch.Generator) -> tuple[torch.Tensor | None, bool]:
+    """Style code for this step -> (s (B, style_dim) or None, drawn from a real reference?).
+
+    A reference code keeps its graph to E only when ``loss.ref_stats`` needs it.
+    """
     sd = unwrap(w["G"]).style_dim
     if not sd:
-        return None
+        return None, False
     dev = batch["sim_t"].device
     use_ref = ("real" in batch and "E" in w and
                torch.rand((), generator=gen).item() < cfg.loss.ref_style_prob)
     if use_ref:
+        if cfg.loss.ref_stats > 0:
+            return w["E"](batch["real"]), True
         with torch.no_grad():
-            return unwrap(w["E"])(batch["real"]).detach()
-    return torch.randn(b, sd, generator=gen).to(dev)
+            return unwrap(w["E"])(batch["real"]).detach(), True
+    return torch.randn(b, sd, generator=gen).to(dev), False
+
+
+def _stats(img: torch.Tensor) -> torch.Tensor:
+    """Per-channel mean and std at full and 1/4 resolution: (B, 12)."""
+    small = F.avg_pool2d(img, 4)
+    return torch.cat([img.mean((2, 3)), img.std((2, 3)), small.mean((2, 3)),
+                      small.std((2, 3))], 1)
 
 
 def g_losses(cfg: TrainConfig, w: dict[str, nn.Module], batch: Batch, gen: torch.Generator,
@@ -87,7 +101,7 @@ def g_losses(cfg: TrainConfig, w: dict[str, nn.Module], batch: Batch, gen: torch
         out.update(fake=fake, fake_sim=fake_sim)
         return parts, out
     if mode == "pix2pix":
-        s = _style(cfg, w, batch, b, gen)
+        s, _ = _style(cfg, w, batch, b, gen)
         fake = G(x_t, s, batch.get("aux_t"))
         parts["adv"] = L.g_adv_loss(D_real(torch.cat([x_t, fake], 1)), lw.adversarial)
         parts["l1"] = L.l1(fake, batch["target_t"])
@@ -98,7 +112,7 @@ def g_losses(cfg: TrainConfig, w: dict[str, nn.Module], batch: Batch, gen: torch
     # sim2real and distill: both frames of the pair, one style per pair (per episode).
     x = torch.cat([x_t, batch["sim_t1"]])
     aux = torch.cat([batch["aux_t"], batch["aux_t1"]]) if "aux_t" in batch else None
-    s = _style(cfg, w, batch, b, gen)
+    s, is_ref = _style(cfg, w, batch, b, gen)
     s2 = None if s is None else torch.cat([s, s])
     g_raw = unwrap(G)
     feat_layer = g_raw.blocks[-1] if getattr(g_raw, "blocks", None) else None
@@ -126,7 +140,9 @@ def g_losses(cfg: TrainConfig, w: dict[str, nn.Module], batch: Batch, gen: torch
         out["teacher"] = target[:b]
         return parts, out
     if "E" in w and lw.style > 0:
-        parts["style"] = L.style_recon_loss(s, w["E"](fake_t))
+        parts["style"] = L.style_recon_loss(s.detach(), w["E"](fake_t))
+    if is_ref and lw.ref_stats > 0:  # the reference's look must come through the code
+        parts["ref_stats"] = L.l1(_stats(fake_t), _stats(batch["real"]), "ref_stats")
     if lw.content > 0 and hasattr(g_raw, "encode"):
         parts["content"] = L.content_recon_loss(g_raw.encode(x, aux).detach(),
                                                 g_raw.encode(fake, aux))
