@@ -14,7 +14,9 @@
 #   PROFILE    sim2real-gan evaluate --profile                       default small
 #   ONLY       space-separated subset of: cyclegan ours no_temporal no_texture no_structure
 # Runs one process at a time under `nice -n 10` (a shared 2-core machine); a finished run
-# (checkpoints/latest present with the full step count) is not retrained.
+# (checkpoints/step_<STEPS> present) is not retrained. The project recipes are resolved once
+# into OUT/recipes/*.yaml and every run of this OUT trains from those copies, so a recipe
+# edited while the protocol runs cannot give the runs different objectives.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,6 +57,14 @@ recipe() {  # sets CONFIG and RECIPE (overrides) of run $1
   esac
 }
 
+mkdir -p "$OUT/recipes"
+for base in rt cyclegan; do
+  if [[ ! -f "$OUT/recipes/$base.yaml" ]]; then
+    "$BIN" train -c "$base" --print-config > "$OUT/recipes/$base.yaml.tmp"
+    mv "$OUT/recipes/$base.yaml.tmp" "$OUT/recipes/$base.yaml"
+  fi
+done
+
 models=()
 for name in $ONLY; do
   run="$OUT/$name"
@@ -65,7 +75,7 @@ for name in $ONLY; do
     echo "== training $name ($STEPS steps, batch $BATCH, crop $CROP)"
     recipe "$name"
     start=$SECONDS
-    nice -n 10 "$BIN" train -c "$CONFIG" --out "$run" "${COMMON[@]}" ${RECIPE[@]+"${RECIPE[@]}"}
+    nice -n 10 "$BIN" train -c "$OUT/recipes/$CONFIG.yaml" --out "$run" "${COMMON[@]}" ${RECIPE[@]+"${RECIPE[@]}"}
     echo "== $name trained in $((SECONDS - start)) s"
   fi
   models+=(--model "$name=$run")
