@@ -46,7 +46,9 @@ class GeneratorConfig:
     texture_size: int = 256       # finest atlas side (texels)
     texture_levels: int = 3       # Laplacian-style pyramid levels of the atlas
     depth_max: float = 0.3        # metres mapped to +1 (0 m -> -1), clipped
-    input_skip: bool = True       # concatenate the input image before the last conv
+    input_skip: bool = True       # add a learned 1x1 colour map of the input to the output
+    style_color: bool = False     # the style code also predicts a global 3x3 colour matrix +
+                                  # bias applied to the output (white balance, light colour)
     padding_mode: str = "zeros"   # "zeros" | "reflect"
 
     def __post_init__(self) -> None:
@@ -68,6 +70,8 @@ class GeneratorConfig:
             raise ValueError(f"GeneratorConfig.aux_channels: duplicate names in {self.aux_channels}")
         if self.texture_channels and "uv" not in self.aux_channels:
             raise ValueError("GeneratorConfig: texture_channels > 0 needs 'uv' in aux_channels")
+        if self.style_color and not self.style_dim:
+            raise ValueError("GeneratorConfig: style_color needs style_dim > 0")
         if self.arch == "resnet" and (self.style_dim or self.aux_channels):
             raise ValueError("GeneratorConfig: arch 'resnet' (CycleGAN) takes no style and no aux; "
                              f"got style_dim={self.style_dim}, aux_channels={self.aux_channels}")
@@ -107,12 +111,13 @@ class GeneratorConfig:
 
 PRESETS: dict[str, GeneratorConfig] = {
     "tiny": GeneratorConfig(preset="tiny", ngf=8, n_down=2, n_res=1, max_channels=32,
-                            style_dim=4, style_hidden=16, style_enc_ngf=8, style_enc_down=3),
+                            style_dim=4, style_hidden=16, style_enc_ngf=8, style_enc_down=3,
+                            style_color=True),
     "rt": GeneratorConfig(preset="rt", ngf=16, n_down=3, n_res=6, max_channels=64,
-                          style_dim=8, style_hidden=64, style_enc_ngf=16),
+                          style_dim=8, style_hidden=64, style_enc_ngf=16, style_color=True),
     "base": GeneratorConfig(preset="base", ngf=48, n_down=3, n_res=6, max_channels=192,
                             style_dim=8, style_hidden=128, style_enc_ngf=32,
-                            padding_mode="reflect"),
+                            padding_mode="reflect", style_color=True),
     "cyclegan": GeneratorConfig(arch="resnet", preset="cyclegan", ngf=64, n_down=2, n_res=9,
                                 max_channels=256, style_dim=0, input_skip=False,
                                 padding_mode="reflect"),

@@ -49,7 +49,9 @@ class StyleUNetGenerator(nn.Module):
     residual blocks at 1/2**n_down. Decoder: nearest x2 upsample + conv + AdaIN + ReLU, with
     the encoder feature of the same resolution added. Head: 3x3 conv to 12 channels at 1/2
     resolution + PixelShuffle(2) to RGB, plus (``input_skip``) a learned 1x1 colour map of
-    the input image, tanh. The skip keeps edges (labels) in place from the first step.
+    the input image, then (``style_color``) a global 3x3 colour matrix + bias predicted from
+    the style code (white balance / light colour of a video), tanh. The skip keeps edges
+    (labels) in place from the first step.
     """
 
     def __init__(self, cfg: GeneratorConfig) -> None:
@@ -80,7 +82,8 @@ class StyleUNetGenerator(nn.Module):
                 self.skip.weight.copy_(torch.eye(3)[:, :, None, None])
                 self.skip.bias.zero_()
         self.n_style_params = (sum(b.n_params for b in self.blocks)
-                               + sum(2 * n.channels for n in self.up_norms))
+                               + sum(2 * n.channels for n in self.up_norms)
+                               + (12 if cfg.style_color else 0))
         if cfg.style_dim:
             self.mapping = MappingNetwork(cfg.style_dim, cfg.style_hidden, self.n_style_params)
         else:
@@ -141,6 +144,11 @@ class StyleUNetGenerator(nn.Module):
         h = self.head(h)
         if self.config.input_skip:
             h = h + self.skip(image)
+        if self.config.style_color:  # global colour grade: (I + dM(s)) h + db(s)
+            c = p[:, k:k + 12]
+            m = c[:, :9].reshape(-1, 3, 3) + torch.eye(3, dtype=h.dtype, device=h.device)
+            b, _, hh, ww = h.shape
+            h = torch.bmm(m, h.reshape(b, 3, hh * ww)).reshape(b, 3, hh, ww) + c[:, 9:, None, None]
         return torch.tanh(h)
 
 
