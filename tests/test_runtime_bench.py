@@ -13,10 +13,10 @@ from sim2real_gan.runtime.benchmark import BenchConfig, time_calls
 @pytest.mark.slow
 def test_bench_quick_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rc = main(["bench", "--quick", "--threads", "1", "--backends", "onnxruntime-cpu",
-               "--json", str(tmp_path / "b.json"), "--markdown", str(tmp_path / "b.md")])
+               "--batch", "2", "--json", str(tmp_path / "b.json"), "--markdown", str(tmp_path / "b.md")])
     assert rc == 0
     out = capsys.readouterr().out
-    assert "engine p50 ms" in out and "torch-eager-fp32-cpu" in out
+    assert "engine p50 ms" in out and "torch-eager-fp32-cpu" in out and "batch-2 fps" in out
     doc = json.loads((tmp_path / "b.json").read_text())
     rows = {(r["backend"], r["preset"]): r for r in doc["rows"]}
     assert set(rows) == {("onnxruntime-cpu", "tiny"), ("torch-eager-fp32-cpu", "cyclegan")}
@@ -25,6 +25,7 @@ def test_bench_quick_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         assert r["engine"]["p99_ms"] >= r["engine"]["p50_ms"] > 0
         assert r["message"]["p50_ms"] > 0 and r["message"]["n"] >= 2
         assert 0 < r["peak_fraction"]
+        assert r["batch"] == 2 and r["batch_fps"] > 0
     # the baseline (ResNet-9, ngf 64) costs far more multiply-adds than the tiny model
     assert rows[("torch-eager-fp32-cpu", "cyclegan")]["gmac"] > \
         100 * rows[("onnxruntime-cpu", "tiny")]["gmac"]

@@ -46,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="stop a cell's path after this long (>= 3 samples; default 10)")
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads for onnxruntime/torch (default: usable cores)")
+    p.add_argument("--batch", type=int, default=0,
+                   help="also time translate_batch of N frames (throughput path; default off)")
     p.add_argument("--spin", action="store_true",
                    help="let onnxruntime worker threads busy-wait (default: they sleep)")
     p.add_argument("--no-baseline", action="store_true", help="skip the CycleGAN baseline")
@@ -75,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = BenchConfig(backends=args.backends, presets=args.presets,
                       resolutions=args.resolutions, warmup=args.warmup, iters=args.iters,
                       max_seconds=args.max_seconds, baseline=not args.no_baseline,
-                      threads=args.threads, spin=args.spin)
+                      threads=args.threads, spin=args.spin, batch=args.batch)
     if args.quick:
         cfg.presets, cfg.resolutions = ["tiny"], [(64, 64)]
         cfg.warmup, cfg.iters, cfg.max_seconds, cfg.min_iters = 1, 3, 1.0, 2

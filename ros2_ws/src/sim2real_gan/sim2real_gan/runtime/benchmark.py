@@ -41,6 +41,7 @@ class BenchConfig:
     threads: int | None = None
     peak_seconds: float = 1.0  # how long to measure the matmul peak
     spin: bool = False  # onnxruntime worker threads busy-wait
+    batch: int = 0  # > 0: also time translate_batch of this many frames (throughput path)
 
 
 @dataclass
@@ -65,6 +66,8 @@ class BenchRow:
     engine: Timing
     message: Timing
     peak_fraction: float  # engine FLOP/s over the device's measured matmul FLOP/s
+    batch: int = 0
+    batch_fps: float = float("nan")  # frames/s through translate_batch(batch frames)
 
     @property
     def overhead(self) -> float:
@@ -260,8 +263,13 @@ def run_benchmark(cfg: BenchConfig, progress: bool = True) -> tuple[list[BenchRo
             message = time_calls(_message_path(t, rgb), cfg)
             gmac = gmacs[preset] * (h * w) / (64 * 64)
             peak = peaks["cuda" if backend.endswith("cuda") else "cpu"]
-            rows.append(BenchRow(backend, preset, h, w, gmac, engine, message,
-                                 2 * gmac * engine.fps / peak))
+            row = BenchRow(backend, preset, h, w, gmac, engine, message,
+                           2 * gmac * engine.fps / peak)
+            if cfg.batch > 0:
+                frames = np.stack([rgb] * cfg.batch)
+                tb = time_calls(lambda t=t, frames=frames: t.translate_batch(frames), cfg)
+                row.batch, row.batch_fps = cfg.batch, cfg.batch * tb.fps
+            rows.append(row)
             log.debug("%s", rows[-1])
     info = {"peak_gflops": peaks, "threads": cfg.threads, "backends": backends,
             "config": asdict(cfg)}
@@ -283,15 +291,20 @@ def row_cells(r: BenchRow) -> list[str]:
 
 def format_table(rows: list[BenchRow], markdown: bool = False) -> str:
     """Plain aligned text, or a Markdown table."""
+    header = list(HEADER)
     body = [row_cells(r) for r in rows]
+    if any(r.batch for r in rows):
+        header.insert(-1, f"batch-{rows[0].batch} fps")
+        for r, c in zip(rows, body, strict=True):
+            c.insert(-1, f"{r.batch_fps:.1f}")
     if markdown:
-        lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(c) + " |" for c in body]
         return "\n".join(lines)
     widths = [max(len(h), *(len(c[i]) for c in body)) if body else len(h)
-              for i, h in enumerate(HEADER)]
+              for i, h in enumerate(header)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*HEADER)] + [fmt.format(*c) for c in body])
+    return "\n".join([fmt.format(*header)] + [fmt.format(*c) for c in body])
 
 
 def rows_to_json(rows: list[BenchRow], info: dict) -> dict:
