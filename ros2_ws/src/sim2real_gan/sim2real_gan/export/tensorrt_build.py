@@ -69,7 +69,8 @@ def build_engine(onnx_path: str | Path, settings: BuildSettings, input_names: li
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, settings.workspace_mib << 20)
     if settings.fp16:
-        if not builder.platform_has_fast_fp16:
+        # platform_has_fast_fp16 is deprecated in TensorRT 10 (may be absent later)
+        if not getattr(builder, "platform_has_fast_fp16", True):
             log.warning("this GPU has no fast FP16; building with FP16 allowed anyway")
         config.set_flag(trt.BuilderFlag.FP16)
     cache_bytes = b""

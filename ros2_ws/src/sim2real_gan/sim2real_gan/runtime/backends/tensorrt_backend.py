@@ -64,6 +64,11 @@ class TensorRTBackend(Backend):
         self.names = [self.engine.get_tensor_name(i) for i in range(self.engine.num_io_tensors)]
         self.inputs = [n for n in self.names
                        if self.engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT]
+        for n in self.names:
+            if self.engine.get_tensor_dtype(n) != trt.DataType.FLOAT:
+                raise EngineMismatchError(f"{engine_path}: tensor {n!r} is "
+                                          f"{self.engine.get_tensor_dtype(n)}, expected FP32 I/O "
+                                          f"(export keeps FP32 at the graph boundary)")
         self.stream = torch.cuda.Stream(device)
         self._profile = -1
         self._buffers: dict[str, torch.Tensor] = {}
@@ -81,7 +86,9 @@ class TensorRTBackend(Backend):
             self._profile = profile
         shapes = {"image": (b, 3, h, w), "style": (b, style_dim), "aux": (b, aux_c, h, w)}
         for n in self.inputs:
-            self.context.set_input_shape(n, shapes[n])
+            if not self.context.set_input_shape(n, shapes[n]):
+                raise ValueError(f"TensorRT rejected input {n!r} of shape {shapes[n]} "
+                                 f"(profile {profile})")
         bufs = {}
         for n in self.names:
             shape = tuple(self.context.get_tensor_shape(n))
