@@ -41,6 +41,8 @@ def test_artifact_and_checkpoint_translate_alike(models) -> None:
     assert np.abs(a.astype(int) - c.astype(int)).max() <= 2  # same per-sequence style codes
     assert not np.array_equal(a[0], a[1])  # different scenes/styles differ
     assert np.array_equal(Identity().translate(seqs), seqs.rgb["sim"])
+    w = load_method(f"w={models['artifact']}", backend="onnxruntime", size_mode="working")
+    assert w.translate(seqs).shape == a.shape and w.describe()["size_mode"] == "working"
 
 
 def test_load_method_errors(tmp_path) -> None:

@@ -44,6 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--segmenter-steps", type=int, default=None, help="segmenter training steps")
     p.add_argument("--backend", default="auto",
                    help="runtime backend for artifacts: auto|onnxruntime|torch|tensorrt")
+    p.add_argument("--size-mode", choices=("native", "working"), default="native",
+                   help="artifacts: run at the frame size (native, default) or resize to the "
+                   "model's working resolution and back (working)")
     p.add_argument("--style", default="per-sequence",
                    help="style of styled models: per-sequence (seed = sequence index, default), "
                    "default (the model's default style) or an integer seed")
@@ -107,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = build_config(args)
-    methods = [Identity()] + [load_method(s, args.backend, args.style) for s in args.model]
+    methods = [Identity()] + [load_method(s, args.backend, args.style, args.size_mode) for s in args.model]
     names = [m.name for m in methods]
     ours = args.ours or (names[1] if len(names) > 1 else None)
     baseline = args.baseline or ("cyclegan" if "cyclegan" in names else None)

@@ -71,12 +71,12 @@ class ArtifactMethod:
     """An exported model artifact run through the runtime :class:`Translator`."""
 
     def __init__(self, name: str, path: str | Path, backend: str = "auto",
-                 style: str | int = "per-sequence") -> None:
+                 style: str | int = "per-sequence", size_mode: str = "native") -> None:
         from sim2real_gan.runtime import Translator
 
         self.name, self.path, self.backend, self.seconds = name, Path(path), backend, 0.0
-        self.style = _check_style(style)
-        self.translator = Translator.from_artifact(self.path, backend=backend)
+        self.style, self.size_mode = _check_style(style), size_mode
+        self.translator = Translator.from_artifact(self.path, backend=backend, size_mode=size_mode)
 
     def translate(self, seqs: Sequences, progress: bool = False) -> np.ndarray:
         tr, man = self.translator, self.translator.manifest
@@ -98,7 +98,8 @@ class ArtifactMethod:
     def describe(self) -> dict:
         man = self.translator.manifest
         return {"kind": "artifact", "path": str(self.path), "backend": self.backend,
-                "preset": man.preset, "style": self.style, "aux": [a.name for a in man.aux]}
+                "preset": man.preset, "style": self.style, "aux": [a.name for a in man.aux],
+                "size_mode": self.size_mode}
 
 
 class CheckpointMethod:
@@ -166,11 +167,13 @@ def resolve_model_path(path: str | Path) -> Path:
     return p
 
 
-def load_method(spec: str, backend: str = "auto", style: str | int = "per-sequence") -> Method:
+def load_method(spec: str, backend: str = "auto", style: str | int = "per-sequence",
+                size_mode: str = "native") -> Method:
     """``NAME=PATH`` (or just ``PATH``, named after the directory) -> a Method.
 
     PATH holding ``model.json`` is an exported artifact (runtime Translator, ``backend``);
-    PATH holding ``config.json`` is a generator checkpoint (PyTorch).
+    PATH holding ``config.json`` is a generator checkpoint (PyTorch, always at the frame
+    size). ``size_mode`` (artifacts): "native" or "working" (see the runtime Translator).
     """
     name, sep, raw = spec.partition("=")
     if not sep:
@@ -179,7 +182,7 @@ def load_method(spec: str, backend: str = "auto", style: str | int = "per-sequen
         raise ValueError(f"model spec: expected NAME=PATH or PATH, got {spec!r}")
     path = resolve_model_path(raw)
     if (path / "model.json").is_file():
-        return ArtifactMethod(name, path, backend=backend, style=style)
+        return ArtifactMethod(name, path, backend=backend, style=style, size_mode=size_mode)
     if (path / "config.json").is_file():
         return CheckpointMethod(name, path, style=style)
     raise FileNotFoundError(f"{path}: neither a model artifact (model.json) nor a generator "
