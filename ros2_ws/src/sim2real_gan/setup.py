@@ -27,7 +27,8 @@ setup(
     maintainer_email="maintainers@sim2real-gan.invalid",
     description="Real-time sim-to-real translation of simulated endoscope images for ROS 2",
     license="Apache-2.0",
-    tests_require=["pytest"],
+    # colcon test picks pytest (which runs the launch_testing tests in test/) from this extra
+    extras_require={"test": ["pytest"]},
     entry_points={
         "console_scripts": [
             "translator_node = sim2real_gan.node.translator_node:main",

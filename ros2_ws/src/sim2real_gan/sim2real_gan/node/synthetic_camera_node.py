@@ -18,9 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-import rclpy
 from rclpy.clock import Clock, ClockType
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import CameraInfo, Image
@@ -37,6 +35,7 @@ from sim2real_gan.node.params import (
     load_config,
 )
 from sim2real_gan.node.ros_messages import descriptor, image_msg, qos_profile, set_stamp
+from sim2real_gan.node.runner import run_node
 
 EPISODE_GAP_NS = 10_000_000_000
 
@@ -141,21 +140,11 @@ class SyntheticCamera(Node):
 
 def main(args: list[str] | None = None) -> int:
     """Entry point: spin the synthetic camera until interrupted."""
-    rclpy.init(args=args)
-    node = None
     try:
-        node = SyntheticCamera()
-        rclpy.spin(node)
+        return run_node(SyntheticCamera, args=args)
     except ParameterError as exc:
         print(f"synthetic_camera: {exc}", file=sys.stderr)
         return 1
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
 
 
 if __name__ == "__main__":

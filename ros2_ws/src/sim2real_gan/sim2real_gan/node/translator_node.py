@@ -18,12 +18,10 @@ import logging
 import sys
 from typing import Any
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticStatus
 from diagnostic_updater import Updater
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.clock import Clock, ClockType
-from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, Image
 
@@ -39,6 +37,7 @@ from sim2real_gan.node.params import (
     out_topic,
 )
 from sim2real_gan.node.ros_messages import descriptor, image_msg, qos_profile, stamp_ns
+from sim2real_gan.node.runner import run_node
 from sim2real_gan.node.worker import TranslationWorker
 from sim2real_gan.pipeline import (
     CAMERA_INFO_KEY,
@@ -94,6 +93,12 @@ class TranslatorNode(LifecycleNode):
         self.diagnostics = Updater(self, period=1.0)
         self.diagnostics.setHardwareID("sim2real_gan")
         self.diagnostics.add("translator", self._diagnose)
+        self.context.on_shutdown(self._on_context_shutdown)
+
+    def _on_context_shutdown(self) -> None:
+        """Ctrl-C / SIGTERM shut the context down: stop publishing at once (no join here)."""
+        if self.worker is not None:
+            self.worker.request_stop()
 
     # ---- parameters ---------------------------------------------------------------------
     def _values(self) -> dict[str, Any]:
@@ -262,6 +267,9 @@ class TranslatorNode(LifecycleNode):
     # ---- output -------------------------------------------------------------------------
     def _publish(self, frame: Frame, fields: dict[str, Any]) -> None:
         """Worker thread: the translated image with the input header, then its labels."""
+        if not self.context.ok():  # Ctrl-C shut the middleware down under us
+            self.worker.request_stop()
+            return
         self._pubs["image"].publish(image_msg(fields, frame.image.header))
         for key, msg in frame.labels.items():
             self._pubs[key].publish(msg)
@@ -315,30 +323,27 @@ class TranslatorNode(LifecycleNode):
         return stat
 
 
+def _autostart(node: TranslatorNode) -> int:
+    """Configure + activate when ``autostart``; exit code 1 if configure fails."""
+    if not node.get_parameter("autostart").value:
+        return 0
+    node.trigger_configure()
+    if node.translator is None:
+        node.get_logger().fatal("autostart: configure failed, exiting")
+        return 1
+    node.trigger_activate()
+    return 0
+
+
+def _teardown(node: TranslatorNode) -> None:
+    if node.worker is not None:
+        node.worker.stop()
+    logging.getLogger("sim2real_gan").removeHandler(node._log_handler)
+
+
 def main(args: list[str] | None = None) -> int:
     """Entry point: spin the node; configure + activate it first when ``autostart``."""
-    rclpy.init(args=args)
-    node = None
-    code = 0
-    try:
-        node = TranslatorNode()
-        if node.get_parameter("autostart").value:
-            node.trigger_configure()
-            if node.translator is None:
-                node.get_logger().fatal("autostart: configure failed, exiting")
-                return 1
-            node.trigger_activate()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            if node.worker is not None:
-                node.worker.stop()
-            logging.getLogger("sim2real_gan").removeHandler(node._log_handler)
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return code
+    return run_node(TranslatorNode, _autostart, _teardown, args)
 
 
 if __name__ == "__main__":

@@ -103,6 +103,10 @@ class TranslationWorker:
                                         daemon=True)
         self._thread.start()
 
+    def request_stop(self) -> None:
+        """Ask the thread to end after the current frame (does not wait)."""
+        self._stop.set()
+
     def stop(self, timeout_s: float = 5.0) -> None:
         self._stop.set()
         if self._thread is not None:
@@ -142,6 +146,8 @@ class TranslationWorker:
             try:
                 self.step(frame)
             except Exception as exc:  # noqa: BLE001 - one bad frame must not stop the node
+                if self._stop.is_set():
+                    return  # shutting down: the middleware may already be gone
                 self.errors += 1
                 self.sync.stats.drop_frame("error")
                 if self.errors <= 5 or self.errors % 100 == 0:
