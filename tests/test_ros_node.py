@@ -48,10 +48,12 @@ def graph(artifact: Path):
     thread.start()
     yield translator, camera, probe
     executor.shutdown()
+    thread.join(5)
+    if translator.worker is not None:
+        translator.worker.stop()
     for n in (translator, camera, probe):
         n.destroy_node()
     rclpy.try_shutdown()
-    thread.join(5)
 
 
 def collect(probe, seconds: float, want: int) -> dict[str, dict[int, object]]:
@@ -65,16 +67,17 @@ def collect(probe, seconds: float, want: int) -> dict[str, dict[int, object]]:
                 got.setdefault(topic, {})[msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec] = msg
         return cb
 
-    subs = [probe.create_subscription(t, f"{OUT}/{n}", keep(n), 10) for n, t in
-            (("image_raw", Image), ("segmentation", Image), ("depth", Image),
-             ("camera_info", CameraInfo))]
+    # kept until the probe node is destroyed: destroying a subscription while the executor
+    # thread waits on it is a race in rclpy
+    for name, kind in (("image_raw", Image), ("segmentation", Image), ("depth", Image),
+                       ("camera_info", CameraInfo)):
+        probe.create_subscription(kind, f"{OUT}/{name}", keep(name), 10)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and len(got.get("image_raw", {})) < want:
         time.sleep(0.05)
     time.sleep(0.5)  # labels follow their image
-    for s in subs:
-        probe.destroy_subscription(s)
-    return got
+    with lock:
+        return {k: dict(v) for k, v in got.items()}
 
 
 def test_translated_frames_arrive_with_their_labels(graph) -> None:
