@@ -7,7 +7,7 @@
 # Build args: TORCH_INDEX (PyTorch wheel index for your CUDA), UID (user id of the runtime user).
 # The tensorrt PyPI package downloads its libraries from NVIDIA while the image builds.
 # Notes: docs/ros.md ("Docker").
-FROM ros:jazzy-ros-base
+FROM ros:jazzy
 
 ARG TORCH_VERSION=2.13.0
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cu128

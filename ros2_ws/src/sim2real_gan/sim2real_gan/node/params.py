@@ -250,7 +250,8 @@ def launch_arguments(config: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple
     for arg, (section, param) in LAUNCH_ARGS.items():
         value = config[section][param]
         spec = SECTIONS[section][param]
-        args[arg] = (to_launch_text(value), spec.description)
+        text = spec.description + (f" (one of: {', '.join(spec.choices)})" if spec.choices else "")
+        args[arg] = (to_launch_text(value), text)
     return args
 
 
