@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 
+from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, ExecuteProcess, LogInfo, OpaqueFunction
 from launch_ros.actions import LifecycleNode, Node
 from sim2real_gan.node.params import (
@@ -27,8 +28,6 @@ from sim2real_gan.node.params import (
     parse_launch_list,
     to_launch_text,
 )
-
-from launch import LaunchDescription
 
 PACKAGE = "sim2real_gan"
 

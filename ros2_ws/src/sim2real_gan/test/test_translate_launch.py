@@ -16,6 +16,7 @@ import time
 import unittest
 from pathlib import Path
 
+import launch
 import launch_testing
 import launch_testing.actions
 import launch_testing.asserts
@@ -29,8 +30,6 @@ from lifecycle_msgs.srv import ChangeState, GetState
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters
 from sensor_msgs.msg import CameraInfo, Image
-
-import launch
 
 OUT = "/realistic/camera"
 NODE = "/translator_node"
