@@ -1,6 +1,6 @@
 """Before/after strip: simulator frames (held-out scenes) and their translations.
 
-    python -m training.strip --model models/default --out docs/img/before_after.png
+    python -m training.strip --model models/default --out docs/img/before_after.jpg
 
 Rows: sim input | translated (style seed A) | translated (style seed B) | translated with
 the label boundaries of the *sim* frame drawn on top (they must still sit on the edges).
@@ -69,7 +69,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="models/default", help="generator checkpoint or run dir")
-    ap.add_argument("--out", default="docs/img/before_after.png")
+    ap.add_argument("--out", default="docs/img/before_after.jpg")
     ap.add_argument("--seeds", type=int, nargs="+", default=[1_000_001, 1_000_002, 1_000_003,
                                                             1_000_004],
                     help="simulator scene seeds (default: held-out evaluation scenes)")
