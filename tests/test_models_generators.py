@@ -105,6 +105,7 @@ def test_bad_inputs_name_the_problem(bad: str) -> None:
 def test_config_validation_and_round_trip() -> None:
     cfg = get_preset("rt", aux_channels=("uv",), texture_channels=8)
     assert GeneratorConfig.from_dict(cfg.to_dict()) == cfg
+    assert cfg.style_color and not get_preset("rt", style_dim=0).style_color  # no code, no grade
     with pytest.raises(ValueError, match="needs 'uv'"):
         GeneratorConfig(texture_channels=4)
     with pytest.raises(ValueError, match="unknown"):

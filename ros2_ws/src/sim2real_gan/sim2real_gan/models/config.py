@@ -70,8 +70,8 @@ class GeneratorConfig:
             raise ValueError(f"GeneratorConfig.aux_channels: duplicate names in {self.aux_channels}")
         if self.texture_channels and "uv" not in self.aux_channels:
             raise ValueError("GeneratorConfig: texture_channels > 0 needs 'uv' in aux_channels")
-        if self.style_color and not self.style_dim:
-            raise ValueError("GeneratorConfig: style_color needs style_dim > 0")
+        if self.style_color and not self.style_dim:  # no style code, nothing to grade with
+            object.__setattr__(self, "style_color", False)
         if self.arch == "resnet" and (self.style_dim or self.aux_channels):
             raise ValueError("GeneratorConfig: arch 'resnet' (CycleGAN) takes no style and no aux; "
                              f"got style_dim={self.style_dim}, aux_channels={self.aux_channels}")
