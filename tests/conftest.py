@@ -25,3 +25,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for marker, (skip, why) in skips.items():
             if skip and item.get_closest_marker(marker):
                 item.add_marker(pytest.mark.skip(reason=why))
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Run each test's torch code on one intra-op thread.
+
+    The networks in the tests are tiny; on a 2-core machine two intra-op threads mostly
+    spin-wait on each other (and on any other process), which made steps ~15x slower.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -10,15 +10,6 @@ from training.data.augment import _apply, augment_pair, crop_frame
 from training.warp import warp
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: on a shared 2-core machine two threads spin-wait on each other."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _warp_np(img: np.ndarray, flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     t = torch.from_numpy(np.ascontiguousarray(img, np.float32)).permute(2, 0, 1)[None]
     f = torch.from_numpy(np.ascontiguousarray(flow, np.float32)).permute(2, 0, 1)[None]

@@ -17,16 +17,6 @@ from training.data import (
     sample_numbers,
 )
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: on a shared 2-core machine two threads spin-wait on each other."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 FIELDS = ("image", "flow", "valid", "uv", "depth", "labels")
 
 

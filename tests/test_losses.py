@@ -23,15 +23,6 @@ from training.structure import luminance, ms_ssim, ssim, structure_loss
 from training.warp import warp
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: on a shared 2-core machine two threads spin-wait on each other."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _smooth_flow(b: int, h: int, w: int, amp: float, seed: int = 0) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     coarse = torch.randn(b, 2, 4, 4, generator=g) * amp

@@ -18,15 +18,6 @@ from sim2real_gan.models import (
 )
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: on a shared 2-core machine two threads spin-wait on each other."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_round_trip_rebuilds_exact_network(tmp_path: Path) -> None:
     torch.manual_seed(0)
     cfg = get_preset("tiny", aux_channels=("uv",), texture_channels=2, texture_size=8,

@@ -22,15 +22,6 @@ from sim2real_gan.models import (
 )
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: on a shared 2-core machine two threads spin-wait on each other."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _inputs(cfg: GeneratorConfig, b: int = 2, h: int = 32, w: int = 32, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
     image = torch.rand(b, 3, h, w, generator=g) * 2 - 1

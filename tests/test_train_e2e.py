@@ -18,14 +18,6 @@ SMALL = ["data.sim.seeds=[0]", "data.sim.frames=3", "data.sim.width=32", "data.s
          "threads=1", "log_every=1", "image_every=2"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_cli_smoke_train_export_translate(tmp_path: Path) -> None:
     from sim2real_gan.cli.main import main
 
