@@ -20,7 +20,8 @@ PALETTE = np.array([[20, 10, 10], [150, 60, 50], [220, 190, 90], [190, 120, 110]
 
 @pytest.fixture(autouse=True, scope="module")
 def _one_thread():
-    """Tiny networks: one thread avoids oversubscription on a shared 2-core machine."""
+    """One thread for the module-scoped feature_net fixture too (conftest's one_torch_thread
+    is function-scoped, so it starts after module fixtures)."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

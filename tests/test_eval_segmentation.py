@@ -19,15 +19,6 @@ from sim2real_gan.eval.structure import luminance, ssim
 PALETTE = np.array([[20, 10, 10], [150, 60, 50], [220, 190, 90], [60, 90, 160]], np.float32)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny networks: one thread avoids oversubscription on a shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _scenes(n: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     labels = np.zeros((n, size, size), np.uint8)
