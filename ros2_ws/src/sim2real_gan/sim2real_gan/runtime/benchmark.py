@@ -239,9 +239,12 @@ def _gmac(preset: str, h: int, w: int) -> float:
 
 def run_benchmark(cfg: BenchConfig, progress: bool = True) -> tuple[list[BenchRow], dict]:
     """Measure every cell; returns the rows and run info (peaks, threads, backends)."""
+    import torch
     from tqdm import tqdm
 
     backends = cfg.backends or available_backends()
+    if cfg.threads:  # the peak is measured with the thread count the backends get
+        torch.set_num_threads(cfg.threads)
     peaks = {dev: measure_peak_gflops(dev, cfg.peak_seconds) for dev in
              dict.fromkeys("cuda" if b.endswith("cuda") else "cpu" for b in backends)}
     rows: list[BenchRow] = []
