@@ -69,6 +69,7 @@ def test_kid_of_set_against_itself_is_about_zero_and_grows_with_colour_shift(fea
     assert other.kid < small.kid < large.kid
     assert same.fid == pytest.approx(0.0, abs=1e-3)
     assert 0 < small.fid < large.fid
+    assert small.kid_std > 0  # subsets (half of each set) differ
 
 
 def test_scores_are_repeatable(feature_net) -> None:

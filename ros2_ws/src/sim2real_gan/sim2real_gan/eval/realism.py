@@ -88,7 +88,8 @@ class RealismScorer:
     Args:
         feature: module mapping (N,3,H,W) float in [0,1] to (N,d); must expose ``num_features``.
         real_images: (N,H,W,3) uint8 reference frames, N >= 2.
-        subsets, subset_size: KID subsampling (subset_size is clipped to the set sizes).
+        subsets, subset_size: KID subsampling (subset_size is clipped to half of the smaller
+            set, so that the subsets differ and ``kid_std`` reflects sampling spread).
     """
 
     def __init__(self, feature: nn.Module, real_images: np.ndarray, subsets: int = 50,
@@ -119,7 +120,8 @@ class RealismScorer:
         if len(images) < 2:
             raise ValueError(f"need at least 2 frames to score realism, got {len(images)}")
         fake = self.features(images)
-        size = min(self.subset_size, len(self._real), len(fake))
+        # Subsets of at most half of each set, so they differ and kid_std means something.
+        size = max(2, min(self.subset_size, len(self._real) // 2, len(fake) // 2))
         with warnings.catch_warnings():  # "will save all extracted features": intended here
             warnings.simplefilter("ignore", UserWarning)
             kid = KernelInceptionDistance(feature=_Precomputed(self.num_features),

@@ -148,7 +148,9 @@ def plot_iou(result: ProtocolResult, path: Path) -> None:
             v = np.nan_to_num(np.asarray(vals, dtype=float), nan=0.0)
             ax.bar(x + (k - (len(series) - 1) / 2) * width, v, width, label=name,
                    color=colours.get(name, "0.55"))
-        ax.set_xticks(x, [c.replace("_", "\n") for c in CLASS_NAMES], fontsize=8)
+        absent = [all(math.isnan(v[i]) for _, v in series) for i in range(len(CLASS_NAMES))]
+        ax.set_xticks(x, [c.replace("_", "\n") + ("\n(absent)" if a else "")
+                          for c, a in zip(CLASS_NAMES, absent, strict=True)], fontsize=8)
         ax.set_ylim(0, 1)
         ax.set_ylabel("IoU")
         ax.set_title(title, fontsize=9)
