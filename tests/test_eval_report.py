@@ -55,6 +55,7 @@ def test_write_report_atomic_and_overwrite(tmp_path) -> None:
     out = write_report(res, tmp_path / "r", check_targets(res.metrics(), "ours", "cyclegan"))
     assert {p.name for p in out.iterdir()} >= {"metrics.json", "report.md", "report.html",
                                               *FIGURES}
+    assert out.stat().st_mode & 0o755 == 0o755
     m = json.loads((out / "metrics.json").read_text())
     assert m["methods"]["ours"]["kid"] == 1.5 and len(m["targets"]) == 4
     with pytest.raises(FileExistsError, match="exists"):

@@ -253,6 +253,7 @@ def write_report(result: ProtocolResult, out_dir: str | Path, targets: list[dict
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
+        tmp.chmod(0o755)  # mkdtemp makes it private; a report is meant to be shared
         metrics = result.metrics()
         metrics["targets"] = targets or []
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, allow_nan=True) + "\n",
