@@ -62,7 +62,7 @@ def test_resume_continues_the_same_loss_curve(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("mode", ["cyclegan", "pix2pix", "distill", "sim2real_aux",
-                                  "sim2real_semantic"])
+                                  "sim2real_semantic", "sim2real_semantic_sim"])
 def test_every_mode_runs_and_learns_something(tmp_path: Path, mode: str) -> None:
     over = ["steps=2", f"out_dir={tmp_path / 'run'}"]
     if mode == "cyclegan":
@@ -76,6 +76,8 @@ def test_every_mode_runs_and_learns_something(tmp_path: Path, mode: str) -> None
     elif mode == "sim2real_semantic":
         over += ["loss.semantic=1.0", "loss.segmenter=auto", "loss.segmenter_steps=2",
                  "loss.ref_style_prob=1.0", "loss.ref_stats=1.0"]
+    elif mode == "sim2real_semantic_sim":
+        over += ["loss.semantic=1.0", "loss.segmenter=auto-sim", "loss.segmenter_steps=2"]
     else:
         from sim2real_gan.models import build_generator, get_preset, save_generator
 
@@ -93,7 +95,8 @@ def test_every_mode_runs_and_learns_something(tmp_path: Path, mode: str) -> None
     assert changed > len(before) // 2
     expected = {"cyclegan": ["g/cycle_real"], "pix2pix": ["g/l1"], "distill": ["g/l1"],
                 "sim2real_aux": ["g/temporal_feat", "g/content"],
-                "sim2real_semantic": ["g/semantic", "g/ref_stats"]}[mode]
+                "sim2real_semantic": ["g/semantic", "g/ref_stats"],
+                "sim2real_semantic_sim": ["g/semantic"]}[mode]
     assert all(k in t.history[-1] for k in expected)
 
 

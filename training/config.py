@@ -60,7 +60,7 @@ class LossConfig:
     temporal_feat: float = 0.0    # bottleneck-feature level
     l1: float = 100.0             # pix2pix / distill reconstruction
     semantic: float = 0.0         # needs loss.segmenter
-    segmenter: str = ""           # "auto" (train on labelled real frames) | SmallUNet .safetensors
+    segmenter: str = ""           # "auto-sim" (sim frames) | "auto" (labelled real) | .safetensors
     segmenter_steps: int = 300    # "auto": segmenter training steps
     ref_style_prob: float = 0.5   # sim2real: fraction of batches styled from a real reference
     ref_stats: float = 0.0        # reference-styled fakes match the reference's colour moments

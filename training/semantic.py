@@ -1,10 +1,18 @@
 """Frozen segmenter for the semantic-consistency loss (Pfeiffer et al. 2019).
 
-``loss.segmenter``: ``"auto"`` trains the evaluation module's SmallUNet on labelled frames of
-the *real* domain (the simulator labels its real-style stream; a real bag needs a
-``segmentation`` topic) before GAN training starts; otherwise a ``.safetensors`` file with a
-SmallUNet state dict (metadata ``num_classes``, ``width``). The wrapper takes images in
-[-1,1] and returns logits (B,K,H,W).
+``loss.segmenter`` picks the frozen network that the translation must still segment into
+the sim labels:
+
+- ``"auto-sim"`` trains the evaluation module's SmallUNet on the *sim* frames and their
+  labels before GAN training starts (semantic consistency as in CyCADA: needs no labelled
+  real frames, so it is the setting of a real sim-to-real project);
+- ``"auto"`` trains it on labelled frames of the *real* domain (the simulator labels its
+  real-style stream; a real bag needs a ``segmentation`` topic). Privileged: real footage
+  rarely comes with labels;
+- otherwise a ``.safetensors`` file with a SmallUNet state dict (metadata ``num_classes``,
+  ``width``).
+
+The wrapper takes images in [-1,1] and returns logits (B,K,H,W).
 """
 
 from __future__ import annotations
@@ -43,9 +51,12 @@ def load_segmenter(path: str | Path) -> Segmenter:
     return Segmenter(net)
 
 
-def train_auto_segmenter(real: SourceConfig, steps: int, seed: int = 0) -> Segmenter:
-    """Train a SmallUNet on the labelled real-domain frames of ``real``."""
-    frames = [f.load() for s in build_source(real, "real", ("image", "labels")) for f in s]
+def train_auto_segmenter(source: SourceConfig, steps: int, seed: int = 0,
+                         domain: str = "real") -> Segmenter:
+    """Train a SmallUNet on the labelled frames of ``source`` (``domain``: "sim" | "real")."""
+    frames = [f.load() for s in build_source(source, domain, ("image", "labels")) for f in s]
+    if not frames:
+        raise ValueError(f"loss.segmenter: the {domain} source has no frames to train on")
     images = np.stack([f["image"] for f in frames])
     labels = np.stack([f["labels"] for f in frames])
     net = train_segmenter(images, labels, SegmenterConfig(steps=steps, seed=seed))

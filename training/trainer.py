@@ -94,15 +94,18 @@ class Trainer:
             return None
         from .semantic import load_segmenter, train_auto_segmenter
 
-        if lw.segmenter == "auto":
+        if lw.segmenter == "auto-sim":
+            seg = train_auto_segmenter(self.cfg.data.sim, lw.segmenter_steps, self.cfg.seed,
+                                       domain="sim")
+        elif lw.segmenter == "auto":
             if self.cfg.data.real is None:
                 raise ValueError("loss.segmenter 'auto' trains on data.real, which is null")
             seg = train_auto_segmenter(self.cfg.data.real, lw.segmenter_steps, self.cfg.seed)
         elif lw.segmenter:
             seg = load_segmenter(lw.segmenter)
         else:
-            raise ValueError("loss.semantic > 0 needs loss.segmenter ('auto' or a "
-                             ".safetensors SmallUNet)")
+            raise ValueError("loss.semantic > 0 needs loss.segmenter ('auto-sim', 'auto' or "
+                             "a .safetensors SmallUNet)")
         return seg.to(self.device)
 
     def loader(self, start: int, stop: int) -> DataLoader:
