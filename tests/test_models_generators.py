@@ -64,6 +64,18 @@ def test_gradients_reach_every_parameter() -> None:
     assert not dead
 
 
+def test_pixelshuffle_head_starts_without_checkerboard() -> None:
+    """ICNR init: before training, the head's four sub-pixels of each 2x2 block are equal."""
+    torch.manual_seed(0)
+    g = build_generator(get_preset("rt"))
+    feat = torch.randn(1, g.head[0].in_channels, 8, 8)
+    with torch.no_grad():
+        out = g.head(feat)                                       # (1, 3, 16, 16)
+        blocks = out.unfold(2, 2, 2).unfold(3, 2, 2)             # (1, 3, 8, 8, 2, 2)
+    assert out.abs().mean() > 1e-3
+    assert torch.allclose(blocks, blocks[..., :1, :1].expand_as(blocks))
+
+
 def test_style_controls_output_deterministically() -> None:
     torch.manual_seed(0)
     cfg = get_preset("tiny")

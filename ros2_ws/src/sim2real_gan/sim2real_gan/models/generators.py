@@ -41,6 +41,18 @@ def _check_inputs(cfg: GeneratorConfig, image: torch.Tensor, style: torch.Tensor
         raise ValueError(f"generator: this model takes no aux input, got {tuple(aux.shape)}")
 
 
+def _icnr_(layer: nn.Module, factor: int) -> None:
+    """ICNR init (Aitken et al. 2017) of the conv feeding a PixelShuffle: the ``factor``
+    sub-pixel outputs of each channel start with the same weights, so the head starts as a
+    nearest-neighbour upsample instead of a checkerboard that training must first undo."""
+    conv_layer = next(m for m in layer.modules() if isinstance(m, nn.Conv2d))
+    w, b = conv_layer.weight, conv_layer.bias
+    with torch.no_grad():
+        w.copy_(w[:: factor].repeat_interleave(factor, dim=0))
+        if b is not None:
+            b.copy_(b[:: factor].repeat_interleave(factor, dim=0))
+
+
 class StyleUNetGenerator(nn.Module):
     """Style-conditioned encoder / AdaIN-residual bottleneck / decoder (presets tiny, rt, base).
 
@@ -76,6 +88,7 @@ class StyleUNetGenerator(nn.Module):
         # Head at 1/2 resolution: 12 channels -> PixelShuffle(2) -> RGB at full resolution
         # (a 3-channel conv at full resolution is the slowest layer on CPU).
         self.head = nn.Sequential(conv(chans[0], 12, 3, 1, pm), nn.PixelShuffle(2))
+        _icnr_(self.head[0], 4)
         if cfg.input_skip:  # learned per-pixel colour map of the input, starts as identity
             self.skip = nn.Conv2d(3, 3, 1)
             with torch.no_grad():
