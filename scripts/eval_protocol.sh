@@ -13,6 +13,7 @@
 #   THREADS    torch threads for training and evaluation             default 1 (fastest on a busy 2-core machine)
 #   PROFILE    sim2real-gan evaluate --profile                       default small
 #   ONLY       space-separated subset of: cyclegan ours no_temporal no_texture no_structure
+#              no_semantic
 # Runs one process at a time under `nice -n 10` (a shared 2-core machine); a finished run
 # (checkpoints/step_<STEPS> present) is not retrained. The project recipes are resolved once
 # into OUT/recipes/*.yaml and every run of this OUT trains from those copies, so a recipe
@@ -27,7 +28,7 @@ SIZE=${SIZE:-64}
 OUT=${OUT:-runs/eval}
 THREADS=${THREADS:-1}
 PROFILE=${PROFILE:-small}
-ONLY=${ONLY:-cyclegan ours no_temporal no_texture no_structure}
+ONLY=${ONLY:-cyclegan ours no_temporal no_texture no_structure no_semantic}
 BIN=.venv/bin/sim2real-gan
 
 # Training data: simulator seeds 0-7 (sim) and 100-107 (real appearance, other scenes: the
@@ -41,8 +42,9 @@ COMMON=(
 )
 # Each method keeps its project recipe (training/configs/rt.yaml, cyclegan.yaml: losses,
 # discriminator, optimiser); COMMON makes data, crops, batch, steps and seed identical.
-# Ours: the rt recipe plus the neural texture sampled at the simulator's UV (structure and
-# temporal losses on, as in rt.yaml). Each ablation switches exactly one of these off.
+# Ours: the rt recipe plus the neural texture sampled at the simulator's UV (structure,
+# temporal and semantic losses on, as in rt.yaml). Each ablation switches exactly one of
+# these off.
 OURS_G="{preset: rt, overrides: {texture_channels: 8, aux_channels: [uv]}}"
 
 recipe() {  # sets CONFIG and RECIPE (overrides) of run $1
@@ -53,6 +55,7 @@ recipe() {  # sets CONFIG and RECIPE (overrides) of run $1
     no_temporal)  RECIPE=(--set "generator=$OURS_G" --set loss.temporal=0) ;;
     no_texture)   RECIPE=() ;;   # = the shipped default model's recipe (rt.yaml)
     no_structure) RECIPE=(--set "generator=$OURS_G" --set loss.structure=0) ;;
+    no_semantic)  RECIPE=(--set "generator=$OURS_G" --set loss.semantic=0) ;;
     *) echo "unknown run $1" >&2; exit 2 ;;
   esac
 }
