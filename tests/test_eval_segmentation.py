@@ -58,6 +58,18 @@ def test_segmenter_learns_and_is_deterministic() -> None:
                                                  again.state_dict().values(), strict=True))
 
 
+def test_segmenter_trained_on_crops_segments_whole_frames() -> None:
+    """crop: trained on 24x24 windows, it segments whole 48x48 frames (fully convolutional)."""
+    img, lab = _scenes(24, 48, seed=3)
+    cfg = SegmenterConfig(num_classes=4, width=8, steps=80, batch_size=8, lr=5e-3, crop=24)
+    model = train_segmenter(img, lab, cfg)
+    test_img, test_lab = _scenes(8, 48, seed=4)
+    assert score_segmentation(predict(model, test_img), test_lab, 4).miou > 0.6
+    again = train_segmenter(img, lab, cfg)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
+                                                 again.state_dict().values(), strict=True))
+
+
 def test_segmenter_bad_inputs() -> None:
     img, lab = _scenes(2, 32, seed=2)
     with pytest.raises(ValueError, match="labels"):

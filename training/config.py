@@ -61,7 +61,8 @@ class LossConfig:
     l1: float = 100.0             # pix2pix / distill reconstruction
     semantic: float = 0.0         # needs loss.segmenter
     segmenter: str = ""           # "auto-sim" (sim frames) | "auto" (labelled real) | .safetensors
-    segmenter_steps: int = 300    # "auto": segmenter training steps
+    segmenter_steps: int = 300    # "auto"/"auto-sim": segmenter training steps
+    segmenter_crop: int = 0       # "auto"/"auto-sim": train on crops of this side (0: whole)
     ref_style_prob: float = 0.5   # sim2real: fraction of batches styled from a real reference
     ref_stats: float = 0.0        # reference-styled fakes match the reference's colour moments
 

@@ -94,13 +94,18 @@ class Trainer:
             return None
         from .semantic import load_segmenter, train_auto_segmenter
 
+        kw = {"crop": lw.segmenter_crop, "progress": self.cfg.progress and self.dist.is_main}
+        if lw.segmenter in ("auto", "auto-sim"):
+            log.info("training the frozen segmenter of loss.semantic (%s, %d steps)",
+                     lw.segmenter, lw.segmenter_steps)
         if lw.segmenter == "auto-sim":
             seg = train_auto_segmenter(self.cfg.data.sim, lw.segmenter_steps, self.cfg.seed,
-                                       domain="sim")
+                                       domain="sim", **kw)
         elif lw.segmenter == "auto":
             if self.cfg.data.real is None:
                 raise ValueError("loss.segmenter 'auto' trains on data.real, which is null")
-            seg = train_auto_segmenter(self.cfg.data.real, lw.segmenter_steps, self.cfg.seed)
+            seg = train_auto_segmenter(self.cfg.data.real, lw.segmenter_steps, self.cfg.seed,
+                                       **kw)
         elif lw.segmenter:
             seg = load_segmenter(lw.segmenter)
         else:

@@ -30,6 +30,7 @@ class SegmenterConfig:
     lr: float = 3e-3
     seed: int = 0
     hflip: bool = True
+    crop: int = 0           # train on random crop x crop windows (0: whole frames)
 
 
 def _block(cin: int, cout: int) -> nn.Sequential:
@@ -92,6 +93,11 @@ def train_segmenter(images: np.ndarray, labels: np.ndarray, cfg: SegmenterConfig
     for _ in tqdm(range(cfg.steps), desc=desc, disable=not progress, leave=False):
         idx = torch.randint(0, x_all.shape[0], (min(cfg.batch_size, x_all.shape[0]),), generator=gen)
         x, y = x_all[idx], y_all[idx]
+        if 0 < cfg.crop < max(x.shape[-2:]):
+            c_h, c_w = min(cfg.crop, x.shape[-2]), min(cfg.crop, x.shape[-1])
+            i = int(torch.randint(0, x.shape[-2] - c_h + 1, (), generator=gen))
+            j = int(torch.randint(0, x.shape[-1] - c_w + 1, (), generator=gen))
+            x, y = x[..., i:i + c_h, j:j + c_w], y[..., i:i + c_h, j:j + c_w]
         if cfg.hflip and bool(torch.rand((), generator=gen) < 0.5):
             x, y = x.flip(-1), y.flip(-1)
         loss = F.cross_entropy(model(x), y)
