@@ -49,6 +49,14 @@ def _history(cfg_over: list[str], out: Path, steps: int, resume: Path | None = N
     return t.history
 
 
+def test_without_progress_bar_each_log_step_is_a_log_line(tmp_path: Path, caplog) -> None:
+    caplog.set_level("INFO", logger="sim2real_gan.train")
+    _history([], tmp_path / "run", 2)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("step ")]
+    assert [ln.split()[1] for ln in lines] == ["1/2", "2/2"]
+    assert "g/total=" in lines[-1]
+
+
 def test_resume_continues_the_same_loss_curve(tmp_path: Path) -> None:
     full = _history([], tmp_path / "a", 4)
     part = _history([], tmp_path / "b", 4, resume=tmp_path / "a" / "checkpoints" / "step_0000002")

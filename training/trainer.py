@@ -195,6 +195,10 @@ class Trainer:
             if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                 bar.set_postfix({k.split("/")[-1]: f"{v:.3f}" for k, v in logs.items()
                                  if k in ("g/total", "d/d_real", "g/temporal")})
+                if main and not cfg.progress:  # no bar (logs, batch jobs): one line instead
+                    log.info("step %d/%d  %s", self.step, cfg.steps, "  ".join(
+                        f"{k}={v:.3f}" for k, v in logs.items()
+                        if k in ("g/total", "d/d_real", "g/temporal", "g/semantic")))
                 if writer:
                     for k, v in logs.items():
                         writer.add_scalar(k, v, self.step)
