@@ -27,11 +27,20 @@ def label_edges(labels: np.ndarray) -> np.ndarray:
     return e
 
 
+# Held-out evaluation scenes (never used for training) shown by the strip and the style probe.
+HELD_OUT_SCENES = [1_000_001, 1_000_002, 1_000_003, 1_000_004]
+
+
+def to_input(rgb: np.ndarray) -> torch.Tensor:
+    """uint8 (H,W,3) -> generator input (1,3,H,W) in [-1,1]."""
+    return torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 127.5 - 1
+
+
 @torch.no_grad()
 def translate(model: torch.nn.Module, rgb: np.ndarray, style: torch.Tensor | None,
               aux: np.ndarray | None = None) -> np.ndarray:
     """uint8 (H,W,3) -> uint8 (H,W,3) through the generator (H, W multiples of size_multiple)."""
-    x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 127.5 - 1
+    x = to_input(rgb)
     a = None if aux is None else torch.from_numpy(aux).permute(2, 0, 1)[None].float()
     y = model(x, style, a)[0]
     return ((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
@@ -70,8 +79,7 @@ def main() -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="models/default", help="generator checkpoint or run dir")
     ap.add_argument("--out", default="docs/img/before_after.jpg")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[1_000_001, 1_000_002, 1_000_003,
-                                                            1_000_004],
+    ap.add_argument("--seeds", type=int, nargs="+", default=HELD_OUT_SCENES,
                     help="simulator scene seeds (default: held-out evaluation scenes)")
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--frame", type=int, default=10, help="frame index within each sequence")

@@ -26,10 +26,7 @@ import torch
 from sim2real_gan.models import load_generator, load_style_encoder
 
 from .nets import resolve_generator_dir
-
-
-def _tensor(rgb: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 127.5 - 1
+from .strip import HELD_OUT_SCENES, to_input
 
 
 def _moments(x: torch.Tensor) -> torch.Tensor:
@@ -58,8 +55,8 @@ def probe(model_dir: str | Path, seeds: list[int], size: int = 256, frame: int =
         sim = EndoscopeSimulator(SimConfig(width=size, height=size,
                                            appearances=("sim", "real")), seed=seed)
         fr = list(sim.frames(1, start=frame))[0]
-        sims.append(_tensor(fr.image("sim")))
-        reals.append(_tensor(fr.image("real")))
+        sims.append(to_input(fr.image("sim")))
+        reals.append(to_input(fr.image("real")))
     rows = []
     for i, x in enumerate(sims):
         ref = reals[(i + 1) % len(reals)]
@@ -80,8 +77,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="models/default", help="generator checkpoint or run dir")
-    ap.add_argument("--seeds", type=int, nargs="+",
-                    default=[1_000_001, 1_000_002, 1_000_003, 1_000_004],
+    ap.add_argument("--seeds", type=int, nargs="+", default=HELD_OUT_SCENES,
                     help="simulator scene seeds (default: held-out evaluation scenes)")
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--frame", type=int, default=10)

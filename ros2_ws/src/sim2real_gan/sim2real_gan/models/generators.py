@@ -41,16 +41,14 @@ def _check_inputs(cfg: GeneratorConfig, image: torch.Tensor, style: torch.Tensor
         raise ValueError(f"generator: this model takes no aux input, got {tuple(aux.shape)}")
 
 
-def _icnr_(layer: nn.Module, factor: int) -> None:
+def _icnr_(layer: nn.Conv2d, factor: int) -> None:
     """ICNR init (Aitken et al. 2017) of the conv feeding a PixelShuffle: the ``factor``
     sub-pixel outputs of each channel start with the same weights, so the head starts as a
     nearest-neighbour upsample instead of a checkerboard that training must first undo."""
-    conv_layer = next(m for m in layer.modules() if isinstance(m, nn.Conv2d))
-    w, b = conv_layer.weight, conv_layer.bias
     with torch.no_grad():
-        w.copy_(w[:: factor].repeat_interleave(factor, dim=0))
-        if b is not None:
-            b.copy_(b[:: factor].repeat_interleave(factor, dim=0))
+        for p in (layer.weight, layer.bias):
+            if p is not None:
+                p.copy_(p[::factor].repeat_interleave(factor, dim=0))
 
 
 class StyleUNetGenerator(nn.Module):
