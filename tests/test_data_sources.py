@@ -59,8 +59,12 @@ def test_bag_source_decodes_and_splits_sequences(tmp_path: Path) -> None:
     for k in FIELDS:
         assert np.array_equal(got[k], frames[3][k]), k
     assert len(SimPairs(seqs)) == 3  # pairs never cross a sequence boundary
-    with pytest.raises(ValueError, match="missing topic"):
-        build_source(SourceConfig(kind="bag", paths=[str(tmp_path / "sim_bag")]), "real")
+    # the only camera image topic also serves as real footage; a namespace without one fails
+    real = build_source(SourceConfig(kind="bag", paths=[str(tmp_path / "sim_bag")]), "real")
+    assert np.array_equal(real[0][0].load()["image"], frames[0]["image"])
+    with pytest.raises(ValueError, match="no image topic under namespace /real/camera"):
+        build_source(SourceConfig(kind="bag", paths=[str(tmp_path / "sim_bag")],
+                                  namespace="/real/camera"), "real")
 
 
 def test_synthetic_source_and_cache(tmp_path: Path) -> None:
@@ -98,6 +102,9 @@ def test_folder_and_video_sources(tmp_path: Path) -> None:
     assert np.array_equal(got["image"], frames[2]["image"])
     assert np.array_equal(got["flow"], frames[2]["flow"])
     assert np.array_equal(got["valid"], frames[2]["valid"])
+    with pytest.raises(ValueError, match="has no 'uv' field"):
+        build_source(SourceConfig(kind="folder", paths=[str(tmp_path / "sim")]), "sim", ("uv",))
+    (tmp_path / "sim" / "uv").mkdir()
     with pytest.raises(ValueError, match="no uv/ file"):
         build_source(SourceConfig(kind="folder", paths=[str(tmp_path / "sim")]), "sim", ("uv",))
     with VideoWriter(tmp_path / "real.mp4", fps=10) as vw:

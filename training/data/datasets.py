@@ -17,17 +17,30 @@ from torch.utils.data import Dataset, Sampler
 
 from .augment import augment_pair, crop_frame
 from .frames import FrameRef
-from .sources import Sequence_
+from .source_data import Sequence_, SourceData
+
+
+def _fields_of(seqs: list[Sequence_]) -> tuple[str, ...]:
+    return tuple(seqs[0][0].load()) if seqs and seqs[0] else ()
 
 
 class SimPairs:
-    """All consecutive pairs (t, t+1) inside each sequence."""
+    """All consecutive pairs (t, t+1) inside each sequence.
 
-    def __init__(self, seqs: list[Sequence_]) -> None:
+    ``fields``: the fields every frame has (from :class:`SourceData`, else read from the
+    first frame); ``flow``: "gt", "estimated" or "none" (see sources.load_source).
+    """
+
+    def __init__(self, seqs: list[Sequence_] | SourceData, fields: tuple[str, ...] | None = None,
+                 flow: str | None = None) -> None:
+        if isinstance(seqs, SourceData):
+            seqs, fields, flow = seqs.seqs, seqs.fields, seqs.flow
         self.seqs = seqs
         self.index = [(i, t) for i, s in enumerate(seqs) for t in range(len(s) - 1)]
         if not self.index:
             raise ValueError("sim data: no sequence has two consecutive frames")
+        self.fields = tuple(fields) if fields is not None else _fields_of(seqs)
+        self.flow = flow if flow is not None else ("gt" if "flow" in self.fields else "none")
 
     def __len__(self) -> int:
         return len(self.index)
@@ -38,10 +51,16 @@ class SimPairs:
 
 
 class RealFrames:
-    def __init__(self, seqs: list[Sequence_]) -> None:
+    """All real frames; ``fields`` as for :class:`SimPairs` (``mask`` for footage)."""
+
+    def __init__(self, seqs: list[Sequence_] | SourceData,
+                 fields: tuple[str, ...] | None = None) -> None:
+        if isinstance(seqs, SourceData):
+            seqs, fields = seqs.seqs, seqs.fields
         self.frames: list[FrameRef] = [f for s in seqs for f in s]
         if not self.frames:
             raise ValueError("real data: no frames")
+        self.fields = tuple(fields) if fields is not None else _fields_of(seqs)
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -75,12 +94,15 @@ def _aux(fr: dict, names: tuple[str, ...]) -> torch.Tensor:
 
 
 class TranslationDataset(Dataset):
-    """Sample n -> dict of tensors (crop H x W):
+    """Sample n -> dict of tensors (crop H x W), only for fields the sources have:
 
-    ``sim_t``, ``sim_t1`` (3,H,W) in [-1,1]; ``flow`` (2,H,W) px; ``valid`` (1,H,W) 0/1;
-    ``aux_t``, ``aux_t1`` (A,H,W) when ``aux`` names are given (generator order);
-    ``labels_t`` (H,W) int64 when labels were loaded; ``target_t``/``target_t1`` (paired);
-    ``real`` (3,H,W) when real frames are given; ``n`` the sample number.
+    ``sim_t``, ``sim_t1`` (3,H,W) in [-1,1]; ``flow`` (2,H,W) px and ``valid`` (1,H,W) 0/1
+    when the sim source has flow (recorded or estimated: ``sim.flow``); ``aux_t``,
+    ``aux_t1`` (A,H,W) when ``aux`` names are given (generator order); ``labels_t`` (H,W)
+    int64 when labels were loaded; ``target_t``/``target_t1`` (paired); ``real`` (3,H,W)
+    when real frames are given, with ``real_mask`` (1,H,W) 0/1 (1 = scene pixel, 0 = black
+    surround or burned-in text) when the real source has a content mask; ``n`` the sample
+    number.
     """
 
     def __init__(self, sim: SimPairs, real: RealFrames | None, crop: tuple[int, int],
@@ -89,6 +111,10 @@ class TranslationDataset(Dataset):
         self.sim, self.real, self.crop = sim, real, tuple(crop)
         self.seed, self.hflip, self.vflip, self.aux = seed, hflip, vflip, tuple(aux)
         self._cache: dict = {}
+        missing = [a for a in self.aux if a not in sim.fields]
+        if missing:
+            raise ValueError(f"the generator reads aux channel(s) {missing}, which the sim "
+                             f"source does not have (it has {list(sim.fields)})")
 
     def __len__(self) -> int:
         return 2 ** 62  # sample numbers are unbounded; the sampler decides
@@ -110,8 +136,10 @@ class TranslationDataset(Dataset):
             out["target_t"], out["target_t1"] = _image(fr_t["target"]), _image(fr_t1["target"])
         if self.real is not None:
             k = _perm_index(n, len(self.real), self.seed, 2, self._cache)
-            out["real"] = _image(crop_frame(self.real.load(k), rng, self.crop, self.hflip,
-                                            self.vflip)["image"])
+            fr = crop_frame(self.real.load(k), rng, self.crop, self.hflip, self.vflip)
+            out["real"] = _image(fr["image"])
+            if "mask" in fr:
+                out["real_mask"] = torch.from_numpy(fr["mask"].astype(np.float32))[None]
         return out
 
 

@@ -1,21 +1,27 @@
 """Lazily loaded frames. A :class:`FrameRef` is cheap to pickle (paths, raw CDR bytes or
 small arrays) and is decoded by ``load()`` inside DataLoader workers.
 
-A loaded frame is a dict of numpy arrays: ``image`` uint8 (H,W,3) RGB (always) and, for
-simulated frames, any of ``flow`` float32 (H,W,2) forward flow to the next frame in pixels,
-``valid`` bool (H,W) non-occlusion mask of that flow, ``uv`` float32 (H,W,2),
-``depth`` float32 (H,W) metres, ``labels`` uint8 (H,W) class ids.
+A loaded frame is a dict of numpy arrays, each (H,W,...) at one size: ``image`` uint8
+(H,W,3) RGB (always) and whichever of these the source has:
+
+- ``flow`` float32 (H,W,2) forward flow to the next frame in pixels (dx, dy), and ``valid``
+  bool (H,W) where that flow can be trusted (ground truth, or estimated: see ``flow.py``);
+- ``uv`` float32 (H,W,2); ``depth`` float32 (H,W) metres, 0 = no surface (Gazebo's
+  +/-inf and any NaN become 0 on load, so no non-finite value reaches a network);
+- ``labels`` (H,W) class ids (a 3-channel ``labels_map`` is reduced to one channel);
+- ``target`` uint8 (H,W,3) paired real frame; ``mask`` bool (H,W) content mask of footage.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-FIELDS = ("image", "flow", "valid", "uv", "depth", "labels")
+FIELDS = ("image", "flow", "valid", "uv", "depth", "labels", "target", "mask")
 
 
 def resize_frame(fr: dict[str, np.ndarray], size: tuple[int, int]) -> dict[str, np.ndarray]:
@@ -26,40 +32,86 @@ def resize_frame(fr: dict[str, np.ndarray], size: tuple[int, int]) -> dict[str, 
         return fr
     out = {}
     for k, v in fr.items():
-        if k in ("image", "flow"):
+        if k in ("image", "flow", "target"):
             r = cv2.resize(v, (w, h), interpolation=cv2.INTER_AREA if h < h0 else cv2.INTER_LINEAR)
             if k == "flow":
                 r = r * np.array([w / w0, h / h0], np.float32)
             out[k] = r
-        else:  # masks, ids and surface coordinates: never blend across boundaries
+        else:  # masks, ids, depth and surface coordinates: never blend across boundaries
             r = cv2.resize(v.astype(np.uint8) if v.dtype == bool else v, (w, h),
                            interpolation=cv2.INTER_NEAREST)
             out[k] = r.astype(bool) if v.dtype == bool else r
     return out
 
 
+def clean_frame(fr: dict[str, np.ndarray], label_channel: int = 0,
+                where: str = "frame") -> dict[str, np.ndarray]:
+    """Bring simulator conventions to ours, and check every field has the image's size.
+
+    3-channel labels -> channel ``label_channel``; depth: 16-bit millimetres -> metres,
+    non-finite or negative -> 0.
+    Raises ValueError naming ``where`` and the field when sizes differ.
+    """
+    hw = fr["image"].shape[:2]
+    lab = fr.get("labels")
+    if lab is not None and lab.ndim == 3:
+        fr["labels"] = np.ascontiguousarray(lab[:, :, label_channel])
+    d = fr.get("depth")
+    if d is not None:
+        d = d.reshape(d.shape[:2]) if d.ndim == 3 and d.shape[2] == 1 else d
+        d = d.astype(np.float32) / 1000 if d.dtype == np.uint16 else d  # REP 118: 16UC1 in mm
+        fr["depth"] = np.where(np.isfinite(d) & (d > 0), d, 0).astype(np.float32)
+    for k, v in fr.items():
+        if v.shape[:2] != hw:
+            raise ValueError(f"{where}: {k} is {v.shape[1]}x{v.shape[0]} but the image is "
+                             f"{hw[1]}x{hw[0]} (expected the same size)")
+    return fr
+
+
 @dataclass
 class FrameRef:
-    """Base: subclasses implement ``_load``; ``size`` (H, W) resizes on load."""
+    """Base: subclasses implement ``_load`` and ``_content_id``.
+
+    ``size`` (H, W) resizes on load; ``const`` fields (per-source arrays such as a footage
+    ``mask``, already at the loaded size) are added after resizing; ``where`` names the
+    frame in error messages.
+    """
 
     size: tuple[int, int] | None = field(default=None, kw_only=True)
+    const: dict[str, np.ndarray] = field(default_factory=dict, kw_only=True, repr=False)
+    label_channel: int = field(default=0, kw_only=True)
+    where: str = field(default="frame", kw_only=True)
 
     def _load(self) -> dict[str, np.ndarray]:
         raise NotImplementedError
 
+    def _content_id(self) -> bytes:
+        raise NotImplementedError
+
     def load(self) -> dict[str, np.ndarray]:
-        fr = self._load()
-        return resize_frame(fr, self.size) if self.size else fr
+        fr = clean_frame(self._load(), self.label_channel, self.where)
+        fr = resize_frame(fr, self.size) if self.size else fr
+        fr.update(self.const)
+        return fr
+
+    def fingerprint(self) -> str:
+        """Stable id of the image content (and load size): keys derived-data caches."""
+        h = hashlib.sha1(self._content_id())
+        h.update(repr(self.size).encode())
+        return h.hexdigest()
 
 
 @dataclass
 class ArrayFrame(FrameRef):
-    """Already decoded arrays (in-process simulator)."""
+    """Already decoded arrays (in-process simulator, decoded video)."""
 
     arrays: dict[str, np.ndarray]
 
     def _load(self) -> dict[str, np.ndarray]:
         return dict(self.arrays)
+
+    def _content_id(self) -> bytes:
+        return hashlib.sha1(np.ascontiguousarray(self.arrays["image"]).data).digest()
 
 
 @dataclass
@@ -73,7 +125,7 @@ class FileFrame(FrameRef):
 
         out: dict[str, np.ndarray] = {}
         for k, p in self.paths.items():
-            if k == "image":
+            if k in ("image", "target"):
                 out[k] = read_image(p)
             elif p.suffix == ".npy":
                 out[k] = np.load(p, allow_pickle=False)
@@ -85,6 +137,18 @@ class FileFrame(FrameRef):
         if "valid" in out:
             out["valid"] = out["valid"] > 0
         return out
+
+    def _content_id(self) -> bytes:
+        st = Path(self.paths["image"]).stat()
+        return f"{Path(self.paths['image']).resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()
+
+
+def _to_rgb(arr: np.ndarray, encoding: str) -> np.ndarray:
+    if encoding in ("bgr8", "bgra8"):
+        arr = arr[:, :, 2::-1]
+    elif arr.ndim == 2:
+        arr = np.repeat(arr[:, :, None], 3, axis=2)
+    return np.ascontiguousarray(arr[:, :, :3])
 
 
 @dataclass
@@ -101,14 +165,15 @@ class BagFrame(FrameRef):
         for k, (msgtype, raw) in self.raw.items():
             msg = BagMessage(k, msgtype, 0, raw).decode()
             arr = np.array(image_to_numpy(msg))  # copy: decoded views borrow the buffer
-            if k == "image":
-                enc = msg.encoding
-                if enc in ("bgr8", "bgra8"):
-                    arr = arr[:, :, 2::-1]
-                elif enc == "mono8":
-                    arr = np.repeat(arr[:, :, None], 3, axis=2)
-                arr = np.ascontiguousarray(arr[:, :, :3])
+            if k in ("image", "target"):
+                if arr.dtype != np.uint8:
+                    raise ValueError(f"{self.where}: {k} has encoding {msg.encoding!r}; expected "
+                                     f"an 8-bit colour or mono image (rgb8, bgr8, mono8, ...)")
+                arr = _to_rgb(arr, msg.encoding)
             elif k == "valid":
                 arr = arr > 0
             out[k] = arr
         return out
+
+    def _content_id(self) -> bytes:
+        return hashlib.sha1(self.raw["image"][1]).digest()

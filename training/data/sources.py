@@ -1,35 +1,40 @@
-"""Frame sources -> sequences of :class:`FrameRef` (consecutive frames, flow to the next).
+"""Frame sources -> :class:`SourceData` (sequences of :class:`FrameRef`, fields present).
 
 Kinds: ``synthetic`` (the built-in simulator, in process, optional .npz cache), ``bag``
-(rosbag2, MCAP or sqlite3; messages grouped by ``header.stamp``), ``folder`` (a folder of
-images, or a sim folder with ``image/ flow/ valid/ uv/ depth/ labels/ target/``
-subfolders matched by file stem), ``video`` (decoded once, frames kept in memory).
+(rosbag2, MCAP or sqlite3: any recording with a camera image topic, see bag_topics.py and
+bag_source.py), ``folder`` (a folder of images, or a sim folder with ``image/`` and any of
+``flow/ valid/ uv/ depth/ labels/ target/`` matched by file stem), ``video`` (MP4, AVI,
+MKV, ... through OpenCV; decoded once, frames kept in memory).
+
+A source delivers the fields it has. For the sim role, flow the recording lacks is
+estimated from the images (flow.py); for real footage (video, folder, bag) a content mask
+hides the black surround and burned-in text (footage_mask.py). One summary line per path
+says what was loaded.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
-import os
-import tempfile
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-from tqdm import tqdm
+from .bag_topics import DEFAULT_NAMESPACE
+from .builders import BUILDERS, KINDS
+from .footage_mask import MODES as MASK_MODES
+from .footage_mask import attach_mask
+from .frames import FIELDS
+from .source_data import Part, Sequence_, SourceData
+from .summary import log_summary
 
-from .frames import ArrayFrame, BagFrame, FileFrame, FrameRef
-
-Sequence_ = list[FrameRef]
-KINDS = ("synthetic", "bag", "folder", "video")
+log = logging.getLogger("training.data")
 
 #: Topic suffixes written by ``sim2real-gan simulate`` under a namespace (docs/ARCHITECTURE.md).
 SIM_TOPICS: dict[str, str] = {
     "image": "image_raw", "flow": "flow", "valid": "flow_valid", "uv": "uv",
     "depth": "depth", "labels": "segmentation",
 }
-DEFAULT_NAMESPACE = {"sim": "/sim/camera", "real": "/real/camera"}
+FLOW_MODES = ("auto", "gt", "estimate", "off")
+FOOTAGE_KINDS = ("video", "folder", "bag")
 
 
 @dataclass
@@ -38,8 +43,8 @@ class SourceConfig:
 
     kind: str = "synthetic"
     paths: list[str] = field(default_factory=list)   # bag dirs / folders / video files
-    namespace: str = ""          # bag topic namespace; "" = /sim/camera or /real/camera by role
-    topics: dict[str, str] = field(default_factory=dict)  # field -> full topic (overrides)
+    namespace: str = ""          # bag topic namespace; "" = found from the image topic
+    topics: dict[str, str] = field(default_factory=dict)  # field -> full topic; "" = unused
     seeds: list[int] = field(default_factory=lambda: [0])  # synthetic: one sequence per seed
     frames: int = 16             # synthetic: frames per sequence
     width: int = 64              # synthetic render size
@@ -47,10 +52,15 @@ class SourceConfig:
     appearance: str = ""         # synthetic: "sim" | "real"; "" = the role
     paired: bool = False         # synthetic: real stream shows the sim scenes (pix2pix)
     lighting: str = "camera"
-    cache: str = ""              # synthetic: folder for generated sequences (.npz)
-    stride: int = 1              # real sources only: keep every n-th frame
+    cache: str = ""              # derived data (simulated frames, estimated flow); "" = default
+    stride: int = 1              # keep every n-th frame (not with ground-truth flow)
     max_frames: int = 0          # 0 = all
     size: list[int] | None = None  # resize to [H, W] on load
+    flow: str = "auto"           # sim: "auto" (recorded, else estimated) | "gt" | "estimate" | "off"
+    flow_preset: str = "medium"  # DIS preset of estimated flow: ultrafast | fast | medium
+    mask: str = "auto"           # real footage: "auto" (area + text) | "content" | "off" | image
+    black_level: float = 20.0    # footage: 8-bit level below which a pixel is surround
+    label_channel: int = 0       # channel of a 3-channel labels image (Gazebo panoptic: 2)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -62,166 +72,110 @@ class SourceConfig:
                              f"{self.stride}, {self.frames}, {self.max_frames}")
         if self.size is not None and (len(self.size) != 2 or min(self.size) < 1):
             raise ValueError(f"data source size: expected [H, W], got {self.size}")
+        if self.flow not in FLOW_MODES:
+            raise ValueError(f"data source flow: expected one of {FLOW_MODES}, got {self.flow!r}")
+        if not 0 <= self.label_channel <= 3:
+            raise ValueError(f"data source label_channel: expected 0..3, got {self.label_channel}")
+        bad = sorted(set(self.topics) - set(FIELDS))
+        if bad:
+            raise ValueError(f"data source topics: unknown field(s) {bad}; expected some of "
+                             f"{list(FIELDS)}")
 
 
-def _limit(seqs: list[Sequence_], cfg: SourceConfig) -> list[Sequence_]:
-    out, total = [], 0
-    for s in seqs:
-        if cfg.max_frames and total >= cfg.max_frames:
-            break
-        if cfg.max_frames:
-            s = s[: cfg.max_frames - total]
-        total += len(s)
-        out.append(s)
-    return out
+def _limit(parts: list[Part], cfg: SourceConfig, stride: int) -> list[Part]:
+    """Apply stride (within each sequence) and max_frames (over all parts, in order)."""
+    total = 0
+    for p in parts:
+        seqs = []
+        for s in p.seqs:
+            s = s[::stride]
+            if cfg.max_frames:
+                s = s[: max(0, cfg.max_frames - total)]
+            total += len(s)
+            if s:
+                seqs.append(s)
+        p.seqs = seqs
+    return [p for p in parts if p.seqs]
 
 
-def _simulator_fingerprint() -> str:
-    """Hash of the simulator's source files: a changed renderer invalidates cached frames."""
-    import sim2real_gan.sim as simpkg
-
-    h = hashlib.sha1()
-    for f in sorted(Path(simpkg.__file__).parent.glob("*.py")):
-        h.update(f.read_bytes())
-    return h.hexdigest()[:12]
-
-
-def _synthetic(cfg: SourceConfig, role: str, fields: tuple[str, ...]) -> list[Sequence_]:
-    from sim2real_gan.sim.config import SimConfig, scene_seed_for
-    from sim2real_gan.sim.simulator import EndoscopeSimulator
-
-    look = cfg.appearance or role
-    apps = (look, "real") if "target" in fields else (look,)
-    simcfg = SimConfig(width=cfg.width, height=cfg.height, appearances=tuple(dict.fromkeys(apps)),
-                       lighting=cfg.lighting)
-    seqs = []
-    for seed in tqdm(cfg.seeds, desc=f"simulate {role}", leave=False, disable=len(cfg.seeds) < 4):
-        key = json.dumps([dataclasses.asdict(simcfg), seed, look, cfg.paired, cfg.frames,
-                          sorted(fields), _simulator_fingerprint()], sort_keys=True, default=str)
-        cache = (Path(cfg.cache) / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.npz"
-                 if cfg.cache else None)
-        if cache is not None and cache.is_file():
-            with np.load(cache, allow_pickle=False) as z:
-                arrays = {k: z[k] for k in z.files}
-        else:
-            sim = EndoscopeSimulator(simcfg, seed=scene_seed_for(seed, look, cfg.paired))
-            frames = list(sim.frames(cfg.frames))
-            get = {"image": lambda f: f.image(look), "target": lambda f: f.image("real"),
-                   "flow": lambda f: f.flow, "valid": lambda f: f.flow_valid,
-                   "uv": lambda f: f.uv, "depth": lambda f: f.depth, "labels": lambda f: f.labels}
-            arrays = {k: np.stack([get[k](f) for f in frames]) for k in fields}
-            if cache is not None:
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(suffix=".npz", dir=cache.parent)
-                os.close(fd)
-                np.savez(tmp, **arrays)
-                os.replace(tmp, cache)
-        n = len(arrays["image"])
-        seqs.append([ArrayFrame({k: v[i] for k, v in arrays.items()}, size=_size(cfg))
-                     for i in range(n)])
-    return seqs
+def _common_fields(parts: list[Part], wanted: tuple[str, ...]) -> tuple[str, ...]:
+    have = [f for f in FIELDS if f in wanted and all(f in p.fields for p in parts)]
+    for p in parts:
+        extra = sorted(set(p.fields) - set(have))
+        if extra:
+            log.info("%s: %s not used (not in every path of the source)", p.name, extra)
+    if "flow" in have and "valid" not in have or "valid" in have and "flow" not in have:
+        have = [f for f in have if f not in ("flow", "valid")]
+    return tuple(have)
 
 
-def _size(cfg: SourceConfig) -> tuple[int, int] | None:
-    return (int(cfg.size[0]), int(cfg.size[1])) if cfg.size else None
+def _flow(cfg: SourceConfig, role: str, seqs: list[Sequence_], fields: tuple[str, ...],
+          want: bool) -> tuple[list[Sequence_], tuple[str, ...], str, str]:
+    """Ground-truth, estimated or no flow; returns seqs, fields, kind, a summary note."""
+    if "flow" in fields:
+        return seqs, fields, "gt", "flow: recorded"
+    if not want:
+        return seqs, fields, "none", ""
+    if cfg.flow == "gt":
+        raise ValueError(f"data.{role}: flow: gt, but the source has no flow/flow_valid "
+                         f"(use flow: auto to estimate it from the images)")
+    from .flow import FlowEstimator, attach_estimated_flow
+
+    cache = Path(cfg.cache) if cfg.cache else default_cache_dir()
+    seqs, computed = attach_estimated_flow(seqs, cache, FlowEstimator(cfg.flow_preset),
+                                           f"estimate flow (data.{role})")
+    note = (f"flow: estimated (DIS {cfg.flow_preset} + forward-backward check; "
+            f"{computed} pairs computed, cache {cache / 'flow'})")
+    return seqs, (*fields, "flow", "valid"), "estimated", note
 
 
-def _bag(cfg: SourceConfig, role: str, fields: tuple[str, ...]) -> list[Sequence_]:
-    from sim2real_gan.io.bag import BagReader, cdr_header_stamp_ns
+def default_cache_dir() -> Path:
+    """``$SIM2REAL_GAN_CACHE`` or ``$XDG_CACHE_HOME/sim2real_gan`` or ``~/.cache/...``."""
+    from sim2real_gan.eval.features import default_cache_dir as eval_cache
 
-    ns = (cfg.namespace or DEFAULT_NAMESPACE[role]).rstrip("/")
-    topics = {k: cfg.topics.get(k, f"{ns}/{SIM_TOPICS.get(k, k)}") for k in fields}
-    if "target" in fields and "target" not in cfg.topics:
-        topics["target"] = f"{DEFAULT_NAMESPACE['real']}/image_raw"
-    by_topic = {t: k for k, t in topics.items()}
-    seqs: list[Sequence_] = []
-    for path in cfg.paths:
-        stamps: dict[int, dict[str, tuple[str, bytes]]] = {}
-        with BagReader(path) as reader:
-            missing = sorted(set(topics.values()) - set(reader.topics))
-            if missing:
-                raise ValueError(f"bag {path}: missing topic(s) {missing} for fields "
-                                 f"{list(fields)}; it has {sorted(reader.topics)}")
-            for m in reader.messages(list(by_topic)):
-                stamps.setdefault(cdr_header_stamp_ns(m.raw), {})[by_topic[m.topic]] = (
-                    m.msgtype, m.raw)
-        complete = sorted(s for s, d in stamps.items() if len(d) == len(fields))
-        if not complete:
-            raise ValueError(f"bag {path}: no stamp has all of {list(topics.values())}")
-        frames = [BagFrame(stamps[s], size=_size(cfg)) for s in complete]
-        seqs += _split_on_gaps(frames, complete)
-    return seqs
+    return eval_cache()
 
 
-def _split_on_gaps(frames: list[FrameRef], stamps: list[int]) -> list[Sequence_]:
-    """Split where the stamp step exceeds 1.5x the median step (a new sequence began)."""
-    if len(stamps) < 3:
-        return [frames]
-    steps = np.diff(np.asarray(stamps, np.int64))
-    cut = np.nonzero(steps > 1.5 * np.median(steps))[0]
-    bounds = [0, *(int(c) + 1 for c in cut), len(frames)]
-    return [frames[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+def load_source(cfg: SourceConfig, role: str, wanted: tuple[str, ...] = ("image",)
+                ) -> SourceData:
+    """Load ``role``'s ("sim" | "real") frames with whichever ``wanted`` fields the source has.
 
-
-def _folder(cfg: SourceConfig, role: str, fields: tuple[str, ...]) -> list[Sequence_]:
-    from sim2real_gan.io.media import IMAGE_SUFFIXES
-
-    seqs = []
-    for path in map(Path, cfg.paths):
-        if not path.is_dir():
-            raise FileNotFoundError(f"data folder {path} does not exist")
-        root = path / "image" if (path / "image").is_dir() else path
-        images = sorted(p for p in root.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not images:
-            raise ValueError(f"data folder {root} has no images ({', '.join(IMAGE_SUFFIXES)})")
-        frames: Sequence_ = []
-        for img in images:
-            paths = {"image": img}
-            for k in fields:
-                if k == "image":
-                    continue
-                hits = sorted((path / k).glob(img.stem + ".*"))
-                if not hits:
-                    raise ValueError(f"data folder {path}: no {k}/ file for {img.name} "
-                                     f"(expected {path / k / (img.stem + '.npy|.png')})")
-                paths[k] = hits[0]
-            frames.append(FileFrame(paths, size=_size(cfg)))
-        seqs.append(frames)
-    return seqs
-
-
-def _video(cfg: SourceConfig, role: str, fields: tuple[str, ...]) -> list[Sequence_]:
-    from sim2real_gan.io.media import read_video
-
-    seqs = []
-    for path in cfg.paths:
-        frames: Sequence_ = []
-        for i, rgb in enumerate(read_video(path)):
-            if i % cfg.stride == 0:
-                fr = ArrayFrame({"image": rgb}, size=_size(cfg))
-                frames.append(ArrayFrame(fr.load()))  # resize once, keep the small copy
-            if cfg.max_frames and len(frames) >= cfg.max_frames:
-                break
-        if not frames:
-            raise ValueError(f"video {path} has no frames")
-        seqs.append(frames)
-    return seqs
-
-
-BUILDERS = {"synthetic": _synthetic, "bag": _bag, "folder": _folder, "video": _video}
+    Sim: asking for ``flow``/``valid`` gets the recorded flow or, unless ``cfg.flow`` is
+    "off", flow estimated from the images (``cfg.flow: estimate`` always estimates).
+    Real footage kinds get a ``mask`` field unless ``cfg.mask`` is "off".
+    """
+    if role not in DEFAULT_NAMESPACE:
+        raise ValueError(f"role: expected 'sim' or 'real', got {role!r}")
+    wanted = tuple(dict.fromkeys(("image", *wanted)))
+    want_flow = role == "sim" and cfg.flow != "off" and bool({"flow", "valid"} & set(wanted))
+    read = tuple(f for f in wanted if f not in ("flow", "valid", "mask")
+                 or (f in ("flow", "valid") and cfg.flow in ("auto", "gt")))
+    parts = BUILDERS[cfg.kind](cfg, role, read)
+    fields = _common_fields(parts, read)
+    if cfg.stride > 1 and "flow" in fields:
+        raise ValueError("data source: stride must be 1 with recorded flow (it links "
+                         "consecutive frames); use flow: estimate to estimate it on kept frames")
+    parts = _limit(parts, cfg, 1 if cfg.kind == "video" else cfg.stride)
+    if not parts:
+        raise ValueError(f"data.{role}: no frames left after stride/max_frames")
+    if role == "real" and cfg.kind in FOOTAGE_KINDS and cfg.mask != "off":
+        if cfg.mask not in MASK_MODES and not Path(cfg.mask).is_file():
+            raise FileNotFoundError(f"data.{role}.mask: {cfg.mask} is not a file nor one of "
+                                    f"{MASK_MODES}")
+        for p in parts:
+            attach_mask(p, cfg.mask, cfg.black_level)
+        fields = (*fields, "mask")
+    seqs = [s for p in parts for s in p.seqs]
+    seqs, fields, flow, note = _flow(cfg, role, seqs, fields, want_flow)
+    data = SourceData(role, cfg.kind, seqs, fields, flow, parts)
+    log_summary(data, cfg, note)
+    return data
 
 
 def build_source(cfg: SourceConfig, role: str, fields: tuple[str, ...] = ("image",)
                  ) -> list[Sequence_]:
-    """Sequences of frame references for ``role`` ("sim" | "real") with ``fields`` present."""
-    if role not in DEFAULT_NAMESPACE:
-        raise ValueError(f"role: expected 'sim' or 'real', got {role!r}")
-    if "image" not in fields:
-        fields = ("image", *fields)
-    if cfg.stride != 1 and "flow" in fields:
-        raise ValueError("data source: stride must be 1 for sim sequences (flow links "
-                         "consecutive frames)")
-    seqs = BUILDERS[cfg.kind](cfg, role, tuple(fields))
-    if cfg.stride > 1 and cfg.kind != "video":
-        seqs = [s[:: cfg.stride] for s in seqs]
-    return [s for s in _limit(seqs, cfg) if s]
+    """Sequences for ``role`` whose frames have all of ``fields`` (flow estimated when the
+    source lacks it); a field the source cannot deliver raises ValueError naming it."""
+    data = load_source(cfg, role, fields)
+    data.require(tuple(f for f in fields if f != "mask"))
+    return data.seqs

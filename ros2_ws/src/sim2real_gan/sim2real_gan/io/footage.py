@@ -26,6 +26,7 @@ import numpy as np
 
 #: detection runs on frames scaled to at most this width (the mask is scaled back)
 WORK_WIDTH = 480
+MIN_TEXT_FRAMES = 8
 
 
 @dataclass
@@ -41,11 +42,13 @@ class ContentMask:
     content: np.ndarray
     text: np.ndarray
     method: str
+    text_checked: bool = True
 
     def describe(self) -> str:
         """e.g. ``content 71.3% of the frame (detected), text 1.2% masked``."""
-        return (f"content {100 * self.content.mean():.1f}% of the frame ({self.method}), "
-                f"text {100 * self.text.mean():.1f}% masked")
+        text = (f"text {100 * self.text.mean():.1f}% masked" if self.text_checked
+                else "text not checked")
+        return f"content {100 * self.content.mean():.1f}% of the frame ({self.method}), {text}"
 
 
 def sample_indices(n: int, k: int) -> np.ndarray:
@@ -114,7 +117,8 @@ def detect_content_mask(frames: np.ndarray, black_level: float = 20.0,
         frames: uint8 (N,H,W,3) RGB frames of one source (a few dozen spread over it).
         black_level: a pixel never brighter than this (8-bit, 90th percentile over time)
             belongs to the surround.
-        text: also mask burned-in text inside the content area.
+        text: also mask burned-in text inside the content area (needs at least
+            ``MIN_TEXT_FRAMES`` frames: text is what stays put while the scene moves).
     Returns:
         :class:`ContentMask` at (H,W). Raises ValueError when almost nothing is content.
     """
@@ -129,13 +133,14 @@ def detect_content_mask(frames: np.ndarray, black_level: float = 20.0,
                                 interpolation=cv2.INTER_AREA) for f in arr])
     radius = max(2, round(0.008 * min(size)))
     area, method = _content_area(gray, black_level, radius)
+    text = text and len(arr) >= MIN_TEXT_FRAMES
     boxes = _text_boxes(gray, area, radius) if text else np.zeros_like(area)
 
     def full(m: np.ndarray) -> np.ndarray:
         return cv2.resize(m.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) > 0.5
 
     content, tx = full(area), full(boxes)
-    return ContentMask(content & ~tx, content, tx & content, method)
+    return ContentMask(content & ~tx, content, tx & content, method, text)
 
 
 def load_mask_file(path: str | os.PathLike, size: tuple[int, int]) -> ContentMask:
@@ -149,4 +154,4 @@ def load_mask_file(path: str | os.PathLike, size: tuple[int, int]) -> ContentMas
     m = img > 0
     if not m.any():
         raise ValueError(f"mask file {path} is all zero (expected non-zero content pixels)")
-    return ContentMask(m, m, np.zeros_like(m), "file")
+    return ContentMask(m, m, np.zeros_like(m), "file", False)

@@ -6,9 +6,11 @@ it into place when complete.
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -73,19 +75,66 @@ def write_image(path: str | os.PathLike, rgb: np.ndarray) -> Path:
     return out
 
 
-def read_video(path: str | os.PathLike) -> Iterator[np.ndarray]:
-    """Yield the frames of a video file as uint8 (H,W,3) RGB."""
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"video {path} does not exist")
-    cap = cv2.VideoCapture(str(path))
+@dataclass
+class VideoInfo:
+    """What the container says: ``frames`` (OpenCV's count, may be approximate or 0 for
+    streams without an index), ``fps`` (0 when unknown), ``width``, ``height``."""
+
+    frames: int
+    fps: float
+    width: int
+    height: int
+
+
+def _open_video(path: str | os.PathLike) -> cv2.VideoCapture:
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"video {p} does not exist")
+    cap = cv2.VideoCapture(str(p))
     if not cap.isOpened():
-        raise ValueError(f"OpenCV cannot open video {path}")
+        cap.release()
+        raise ValueError(f"video {p}: OpenCV cannot open it as a video (expected a video "
+                         f"file such as {', '.join(VIDEO_SUFFIXES)})")
+    return cap
+
+
+def video_info(path: str | os.PathLike) -> VideoInfo:
+    """Frame count, rate and size of a video file, from its container (no decoding)."""
+    cap = _open_video(path)
     try:
-        while True:
+        return VideoInfo(max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT))),
+                         max(0.0, float(cap.get(cv2.CAP_PROP_FPS) or 0.0)),
+                         int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
+                         int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    finally:
+        cap.release()
+
+
+def read_video(path: str | os.PathLike, stride: int = 1,
+               max_frames: int = 0) -> Iterator[np.ndarray]:
+    """Yield frames 0, stride, 2*stride, ... of a video file as uint8 (H,W,3) RGB.
+
+    Skipped frames are only grabbed, not converted. ``max_frames`` > 0 stops after that
+    many yielded frames. A file OpenCV cannot open raises ValueError naming it.
+    """
+    if stride < 1 or max_frames < 0:
+        raise ValueError(f"read_video: need stride >= 1 and max_frames >= 0, got {stride}, "
+                         f"{max_frames}")
+    cap = _open_video(path)
+    try:
+        count = 0
+        for i in itertools.count():
+            if i % stride:
+                if not cap.grab():
+                    return
+                continue
             ok, bgr = cap.read()
-            if not ok:
+            if not ok or bgr is None:
                 return
             yield np.ascontiguousarray(bgr[:, :, ::-1])
+            count += 1
+            if max_frames and count >= max_frames:
+                return
     finally:
         cap.release()
 
