@@ -11,33 +11,46 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from sim2real_gan.io.ros_types import camera_info_K
 
 from .bag_topics import resolve_topics
-from .frames import BagFrame, FrameRef
+from .frames import BagFrame, Camera, FrameRef
 from .source_data import Part, Sequence_
+from .tf_poses import TfBuffer, camera_frame, optical_pose
+
+if TYPE_CHECKING:
+    from .sources import SourceConfig
 
 log = logging.getLogger("training.data")
 
 
-def _read(path: str, topics: dict[str, str]) -> tuple[dict[int, dict], dict[str, Any]]:
-    """stamp -> field -> (msgtype, raw), and the first camera_info message (or None)."""
+def _read(path: str, topics: dict[str, str], tf: bool) -> tuple[dict[int, dict], dict[str, Any]]:
+    """stamp -> field -> (msgtype, raw); and the first camera_info message plus, when
+    ``tf``, a :class:`TfBuffer` of /tf and /tf_static (under ``"tf"``)."""
     from sim2real_gan.io.bag import BagReader, cdr_header_stamp_ns
 
     by_topic = {t: k for k, t in topics.items() if k != "camera_info"}
     stamps: dict[int, dict[str, tuple[str, bytes]]] = {}
-    first: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    buf = TfBuffer()
     wanted = list(by_topic) + ([topics["camera_info"]] if "camera_info" in topics else [])
     with BagReader(path) as reader:
-        for m in reader.messages(wanted):
-            if m.topic not in by_topic:
-                first.setdefault("camera_info", m)
-                continue
-            stamps.setdefault(cdr_header_stamp_ns(m.raw), {})[by_topic[m.topic]] = (
-                m.msgtype, m.raw)
-    return stamps, first
+        tf_topics = [t for t in ("/tf", "/tf_static") if tf and t in reader.topics]
+        for m in reader.messages(wanted + tf_topics):
+            if m.topic in tf_topics:
+                buf.add(m.decode(), static=m.topic == "/tf_static")
+            elif m.topic not in by_topic:
+                extra.setdefault("camera_info", m)
+            else:
+                stamps.setdefault(cdr_header_stamp_ns(m.raw), {})[by_topic[m.topic]] = (
+                    m.msgtype, m.raw)
+    if buf.links:
+        buf.finish()
+        extra["tf"] = buf
+    return stamps, extra
 
 
 def _match(stamps: dict[int, dict], topics: dict[str, str], where: str) -> list[int]:
@@ -98,25 +111,57 @@ def split_on_gaps(frames: list[FrameRef], stamps: list[int]) -> list[Sequence_]:
     return [frames[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
 
 
-def read_bag_part(path: str, role: str, wanted: tuple[str, ...], topics: dict[str, str],
-                  namespace: str, size: tuple[int, int] | None, label_channel: int) -> Part:
+def _cameras(frames: list[BagFrame], stamps: list[int], extra: dict[str, Any],
+             cfg: SourceConfig, where: str) -> str:
+    """Give each frame its :class:`Camera` when camera_info and a /tf pose exist; returns
+    a note for the summary line."""
+    if "camera_info" not in extra or "tf" not in extra:
+        return ""
+    info = extra["camera_info"].decode()
+    header = frames[0].raw["image"]
+    from sim2real_gan.io.bag import BagMessage
+
+    frame_id = BagMessage("image", header[0], 0, header[1]).decode().header.frame_id
+    buf: TfBuffer = extra["tf"]
+    name = camera_frame(buf, frame_id, cfg.tf_frame, where)
+    if name is None:
+        return (f"camera pose: not told by /tf (moving leaf frames {buf.moving_leaves()}, "
+                f"none named {frame_id!r}; set tf_frame)")
+    k = camera_info_K(info)
+    size = (int(info.height), int(info.width))
+    poses = [buf.pose(name, s) for s in stamps]
+    if any(p is None for p in poses):
+        missing = sum(p is None for p in poses)
+        return f"camera pose: /tf frame {name} has no transform near {missing} image stamps"
+    for f, p in zip(frames, poses, strict=True):
+        f.camera = Camera(k, optical_pose(p, name, cfg.tf_convention), size)
+    return f"camera pose from /tf frame {name}"
+
+
+def read_bag_part(path: str, role: str, wanted: tuple[str, ...], cfg: SourceConfig,
+                  size: tuple[int, int] | None) -> Part:
     """One bag as a :class:`Part` with the image and every wanted field it has."""
     from sim2real_gan.io.bag import BagReader
 
     where = f"bag {path}"
     with BagReader(path) as reader:
         types = reader.topics
-    used = resolve_topics(types, wanted, topics, namespace, role, where)
-    stamps, first = _read(path, used)
+    used = resolve_topics(types, wanted, cfg.topics, cfg.namespace, role, where)
+    stamps, extra = _read(path, used, tf="depth" in used)
     complete = _match(stamps, used, where)
     fields = tuple(k for k in used if k != "camera_info")
-    frames = [BagFrame({k: stamps[s][k] for k in fields}, size=size, label_channel=label_channel,
-                       where=f"{where} at stamp {s} ns") for s in complete]
-    h, w = _check_first(frames[0], used, first.get("camera_info"), where)
+    frames = [BagFrame({k: stamps[s][k] for k in fields}, size=size,
+                       label_channel=cfg.label_channel, where=f"{where} at stamp {s} ns")
+              for s in complete]
+    h, w = _check_first(frames[0], used, extra.get("camera_info"), where)
     steps = np.diff(np.asarray(complete, np.int64))
     fps = float(1e9 / np.median(steps)) if len(steps) else 0.0
     info = [" ".join(f"{k}={t}" for k, t in used.items())]
-    ignored = sorted({"/tf", "/tf_static", "/clock"} & set(types))
+    pose_note = _cameras(frames, complete, extra, cfg, where)
+    if pose_note:
+        info.append(pose_note)
+    ignored = sorted({"/tf", "/tf_static", "/clock"} & set(types) - (
+        {"/tf", "/tf_static"} if "tf" in extra else set()))
     if ignored:
         info.append(f"{', '.join(ignored)} not used")
     return Part(Path(path).name, split_on_gaps(frames, complete), fields, (h, w), fps,

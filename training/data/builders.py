@@ -17,7 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .bag_source import read_bag_part
-from .frames import ArrayFrame, FileFrame
+from .frames import ArrayFrame, Camera, FileFrame
 from .source_data import Part, Sequence_
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ def _simulator_fingerprint() -> str:
 
 def _simulate(cfg: SourceConfig, simcfg, seed: int, look: str,
               fields: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Field arrays (T,...) plus the cameras: ``_K`` (3,3) and ``_pose`` (T,4,4)."""
     from sim2real_gan.sim.config import scene_seed_for
     from sim2real_gan.sim.simulator import EndoscopeSimulator
 
@@ -50,7 +51,9 @@ def _simulate(cfg: SourceConfig, simcfg, seed: int, look: str,
     get = {"image": lambda f: f.image(look), "target": lambda f: f.image("real"),
            "flow": lambda f: f.flow, "valid": lambda f: f.flow_valid,
            "uv": lambda f: f.uv, "depth": lambda f: f.depth, "labels": lambda f: f.labels}
-    return {k: np.stack([get[k](f) for f in frames]) for k in fields if k in get}
+    out = {k: np.stack([get[k](f) for f in frames]) for k in fields if k in get}
+    out["_K"], out["_pose"] = simcfg.K, np.stack([f.cam_pose for f in frames])
+    return out
 
 
 def _synthetic(cfg: SourceConfig, role: str, fields: tuple[str, ...]) -> list[Part]:
@@ -63,7 +66,8 @@ def _synthetic(cfg: SourceConfig, role: str, fields: tuple[str, ...]) -> list[Pa
     parts = []
     for seed in tqdm(cfg.seeds, desc=f"simulate {role}", leave=False, disable=len(cfg.seeds) < 4):
         key = json.dumps([dataclasses.asdict(simcfg), seed, look, cfg.paired, cfg.frames,
-                          sorted(fields), _simulator_fingerprint()], sort_keys=True, default=str)
+                          sorted(fields), _simulator_fingerprint(), "cameras"], sort_keys=True,
+                         default=str)
         cache = (Path(cfg.cache) / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.npz"
                  if cfg.cache else None)
         if cache is not None and cache.is_file():
@@ -77,17 +81,18 @@ def _synthetic(cfg: SourceConfig, role: str, fields: tuple[str, ...]) -> list[Pa
                 os.close(fd)
                 np.savez(tmp, **arrays)
                 os.replace(tmp, cache)
+        k_mat, poses = arrays.pop("_K"), arrays.pop("_pose")
         n = len(arrays["image"])
+        hw = (cfg.height, cfg.width)
         seq = [ArrayFrame({k: v[i] for k, v in arrays.items()}, size=_size(cfg),
+                          camera=Camera(k_mat, poses[i], hw),
                           where=f"simulator seed {seed} frame {i}") for i in range(n)]
-        parts.append(Part(f"seed {seed}", [seq], tuple(arrays), (cfg.height, cfg.width),
-                          simcfg.fps, n))
+        parts.append(Part(f"seed {seed}", [seq], tuple(arrays), hw, simcfg.fps, n))
     return parts
 
 
 def _bag(cfg: SourceConfig, role: str, fields: tuple[str, ...]) -> list[Part]:
-    return [read_bag_part(p, role, fields, cfg.topics, cfg.namespace, _size(cfg),
-                          cfg.label_channel) for p in cfg.paths]
+    return [read_bag_part(p, role, fields, cfg, _size(cfg)) for p in cfg.paths]
 
 
 def _folder_part(path: Path, cfg: SourceConfig, fields: tuple[str, ...]) -> Part:

@@ -68,18 +68,43 @@ def clean_frame(fr: dict[str, np.ndarray], label_channel: int = 0,
     return fr
 
 
+@dataclass(frozen=True)
+class Camera:
+    """Pinhole camera of one frame: ``K`` (3,3) for images of ``size`` (H, W) (pixel
+    centres at integer coordinates), ``pose`` (4,4) T_world_camera, optical convention
+    (z forward, x right, y down)."""
+
+    K: np.ndarray
+    pose: np.ndarray
+    size: tuple[int, int]
+
+    def at_size(self, h: int, w: int) -> Camera:
+        """The same camera for images resized to (h, w)."""
+        sy, sx = h / self.size[0], w / self.size[1]
+        k = np.array(self.K, float)
+        k[0, 0], k[0, 1], k[1, 1] = k[0, 0] * sx, k[0, 1] * sx, k[1, 1] * sy
+        k[0, 2], k[1, 2] = (k[0, 2] + 0.5) * sx - 0.5, (k[1, 2] + 0.5) * sy - 0.5
+        return Camera(k, self.pose, (h, w))
+
+    def key(self) -> bytes:
+        return np.ascontiguousarray(np.r_[self.K.ravel(), self.pose.ravel(), self.size],
+                                    np.float64).tobytes()
+
+
 @dataclass
 class FrameRef:
     """Base: subclasses implement ``_load`` and ``_content_id``.
 
     ``size`` (H, W) resizes on load; ``const`` fields (per-source arrays such as a footage
-    ``mask``, already at the loaded size) are added after resizing; ``where`` names the
+    ``mask``, already at the loaded size) are added after resizing; ``camera`` (intrinsics
+    and pose, when the source records them) feeds flow estimation; ``where`` names the
     frame in error messages.
     """
 
     size: tuple[int, int] | None = field(default=None, kw_only=True)
     const: dict[str, np.ndarray] = field(default_factory=dict, kw_only=True, repr=False)
     label_channel: int = field(default=0, kw_only=True)
+    camera: Camera | None = field(default=None, kw_only=True, repr=False)
     where: str = field(default="frame", kw_only=True)
 
     def _load(self) -> dict[str, np.ndarray]:
@@ -95,9 +120,11 @@ class FrameRef:
         return fr
 
     def fingerprint(self) -> str:
-        """Stable id of the image content (and load size): keys derived-data caches."""
+        """Stable id of the content, load size and camera: keys derived-data caches."""
         h = hashlib.sha1(self._content_id())
         h.update(repr(self.size).encode())
+        if self.camera is not None:
+            h.update(self.camera.key())
         return h.hexdigest()
 
 
@@ -111,7 +138,11 @@ class ArrayFrame(FrameRef):
         return dict(self.arrays)
 
     def _content_id(self) -> bytes:
-        return hashlib.sha1(np.ascontiguousarray(self.arrays["image"]).data).digest()
+        h = hashlib.sha1()
+        for k in sorted(self.arrays):
+            h.update(k.encode())
+            h.update(np.ascontiguousarray(self.arrays[k]).data)
+        return h.digest()
 
 
 @dataclass
@@ -139,8 +170,11 @@ class FileFrame(FrameRef):
         return out
 
     def _content_id(self) -> bytes:
-        st = Path(self.paths["image"]).stat()
-        return f"{Path(self.paths['image']).resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()
+        ids = []
+        for k in sorted(self.paths):
+            st = Path(self.paths[k]).stat()
+            ids.append(f"{k}={Path(self.paths[k]).resolve()}|{st.st_size}|{st.st_mtime_ns}")
+        return "\n".join(ids).encode()
 
 
 def _to_rgb(arr: np.ndarray, encoding: str) -> np.ndarray:
@@ -176,4 +210,8 @@ class BagFrame(FrameRef):
         return out
 
     def _content_id(self) -> bytes:
-        return hashlib.sha1(self.raw["image"][1]).digest()
+        h = hashlib.sha1()
+        for k in sorted(self.raw):
+            h.update(k.encode())
+            h.update(self.raw[k][1])
+        return h.digest()

@@ -57,7 +57,10 @@ class SourceConfig:
     max_frames: int = 0          # 0 = all
     size: list[int] | None = None  # resize to [H, W] on load
     flow: str = "auto"           # sim: "auto" (recorded, else estimated) | "gt" | "estimate" | "off"
-    flow_preset: str = "medium"  # DIS preset of estimated flow: ultrafast | fast | medium
+    flow_preset: str = "fast"    # DIS preset of estimated flow: ultrafast | fast | medium
+    flow_method: str = "auto"    # "auto": + depth/camera-motion flow when recorded | "dis"
+    tf_frame: str = ""           # bag: /tf frame of the camera; "" = found (tf_poses.py)
+    tf_convention: str = "auto"  # that frame's axes: "optical" | "body" (x forward) | "auto"
     mask: str = "auto"           # real footage: "auto" (area + text) | "content" | "off" | image
     black_level: float = 20.0    # footage: 8-bit level below which a pixel is surround
     label_channel: int = 0       # channel of a 3-channel labels image (Gazebo panoptic: 2)
@@ -74,6 +77,12 @@ class SourceConfig:
             raise ValueError(f"data source size: expected [H, W], got {self.size}")
         if self.flow not in FLOW_MODES:
             raise ValueError(f"data source flow: expected one of {FLOW_MODES}, got {self.flow!r}")
+        if self.flow_method not in ("auto", "dis"):
+            raise ValueError(f"data source flow_method: expected 'auto' or 'dis', got "
+                             f"{self.flow_method!r}")
+        if self.tf_convention not in ("auto", "optical", "body"):
+            raise ValueError(f"data source tf_convention: expected auto|optical|body, got "
+                             f"{self.tf_convention!r}")
         if not 0 <= self.label_channel <= 3:
             raise ValueError(f"data source label_channel: expected 0..3, got {self.label_channel}")
         bad = sorted(set(self.topics) - set(FIELDS))
@@ -122,10 +131,16 @@ def _flow(cfg: SourceConfig, role: str, seqs: list[Sequence_], fields: tuple[str
     from .flow import FlowEstimator, attach_estimated_flow
 
     cache = Path(cfg.cache) if cfg.cache else default_cache_dir()
-    seqs, computed = attach_estimated_flow(seqs, cache, FlowEstimator(cfg.flow_preset),
-                                           f"estimate flow (data.{role})")
-    note = (f"flow: estimated (DIS {cfg.flow_preset} + forward-backward check; "
-            f"{computed} pairs computed, cache {cache / 'flow'})")
+    est = FlowEstimator(cfg.flow_preset, method=cfg.flow_method)
+    seqs, computed, geo = attach_estimated_flow(seqs, cache, est, f"estimate flow (data.{role})")
+    cams = all(f.camera is not None for s in seqs for f in s)
+    how = "DIS + forward-backward check"
+    if cfg.flow_method == "auto" and cams and "depth" in fields:
+        how += " fused with depth/camera-motion flow" + (
+            f" ({100 * geo:.0f}% of pixels)" if computed else "")
+    elif cfg.flow_method == "auto":
+        how += " (no depth + camera pose in the source for depth/camera-motion flow)"
+    note = f"flow: estimated ({how}; {computed} pairs computed, cache {cache / 'flow'})"
     return seqs, (*fields, "flow", "valid"), "estimated", note
 
 
@@ -150,6 +165,8 @@ def load_source(cfg: SourceConfig, role: str, wanted: tuple[str, ...] = ("image"
     want_flow = role == "sim" and cfg.flow != "off" and bool({"flow", "valid"} & set(wanted))
     read = tuple(f for f in wanted if f not in ("flow", "valid", "mask")
                  or (f in ("flow", "valid") and cfg.flow in ("auto", "gt")))
+    if want_flow and cfg.flow_method == "auto" and "depth" not in read:
+        read += ("depth",)  # estimation uses it when recorded (no surface, camera motion)
     parts = BUILDERS[cfg.kind](cfg, role, read)
     fields = _common_fields(parts, read)
     if cfg.stride > 1 and "flow" in fields:

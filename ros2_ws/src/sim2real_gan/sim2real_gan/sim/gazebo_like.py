@@ -4,7 +4,9 @@
   Gazebo endoscope of docs/gazebo.md: ``image`` rgb8, ``camera_info``, the segmentation
   camera's ``labels_map`` (rgb8, the class id in all three channels, as Gazebo's semantic
   mode writes it), ``depth`` 32FC1 metres with ``+inf`` where nothing is in range,
-  ``/clock`` (rosgraph_msgs/Clock) and ``/tf`` (tf2_msgs/TFMessage with the camera pose).
+  ``/clock`` (rosgraph_msgs/Clock), ``/tf`` (tf2_msgs/TFMessage: world -> endoscope, the
+  model's pose at each frame) and ``/tf_static`` (endoscope -> endoscope/tip, the link that
+  carries the camera, in Gazebo's link axes: x forward, y left, z up).
   Header stamps are simulation time (starting near 0 s, as Gazebo's), bag receive times are
   wall-clock-like, each sensor has its own Gazebo-style frame id; no flow, no UV.
 - :func:`write_footage`: an MP4 like an endoscope tower's recording: the simulator's
@@ -43,6 +45,10 @@ FRAME_IDS = {"image": "endoscope::tip::rgb", "camera_info": "endoscope::tip::rgb
 SIM_START_NS = 500_000_000        # first camera frame at 0.5 s simulation time
 WALL_START_NS = 1_767_225_600 * 1_000_000_000  # bag receive times: 2026-01-01 (wall clock)
 CLOCKS_PER_FRAME = 4
+#: /tf_static endoscope -> endoscope/tip: the tip link 4 cm ahead of the model origin
+TIP_OFFSET = np.array([[1, 0, 0, 0.04], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], float)
+#: T_link_optical: optical axes (x right, y down, z forward) in link axes (x fwd, y left, z up)
+BODY_TO_OPTICAL = np.array([[0, 0, 1, 0], [-1, 0, 0, 0], [0, -1, 0, 0], [0, 0, 0, 1]], float)
 
 
 def quaternion_xyzw(rot: np.ndarray) -> np.ndarray:
@@ -59,17 +65,28 @@ def quaternion_xyzw(rot: np.ndarray) -> np.ndarray:
     return q / np.linalg.norm(q)
 
 
-def _tf_msg(pose: np.ndarray, stamp_ns: int, child: str):
+def _transform(parent: str, child: str, pose: np.ndarray, stamp_ns: int):
     from sim2real_gan.io.ros_types import make_header, msg_class
 
     qx, qy, qz, qw = quaternion_xyzw(pose[:3, :3])
     tx, ty, tz = (float(v) for v in pose[:3, 3])
-    tf = msg_class("geometry_msgs/msg/TransformStamped")(
-        header=make_header(stamp_ns, "world"), child_frame_id=child,
+    return msg_class("geometry_msgs/msg/TransformStamped")(
+        header=make_header(stamp_ns, parent), child_frame_id=child,
         transform=msg_class("geometry_msgs/msg/Transform")(
             translation=msg_class("geometry_msgs/msg/Vector3")(x=tx, y=ty, z=tz),
             rotation=msg_class("geometry_msgs/msg/Quaternion")(x=qx, y=qy, z=qz, w=qw)))
-    return msg_class("tf2_msgs/msg/TFMessage")(transforms=[tf])
+
+
+def _tf(transforms: list):
+    from sim2real_gan.io.ros_types import msg_class
+
+    return msg_class("tf2_msgs/msg/TFMessage")(transforms=transforms)
+
+
+def model_pose(cam_pose: np.ndarray) -> np.ndarray:
+    """T_world_model of the endoscope model whose tip link (:data:`TIP_OFFSET`, body axes:
+    x forward, y left, z up, as Gazebo's links) carries the optical camera ``cam_pose``."""
+    return cam_pose @ np.linalg.inv(BODY_TO_OPTICAL) @ np.linalg.inv(TIP_OFFSET)
 
 
 def gazebo_messages(frame: Frame, stamp_ns: int) -> dict[str, object]:
@@ -118,15 +135,19 @@ def write_gazebo_bag(path: str | os.PathLike, frames: int = 8, seed: int = 0,
     with BagWriter(path, storage=storage, overwrite=overwrite) as bag:
         bag.add_topic("/clock", "rosgraph_msgs/msg/Clock")
         bag.add_topic("/tf", "tf2_msgs/msg/TFMessage")
+        bag.add_topic("/tf_static", "tf2_msgs/msg/TFMessage")
         for k, t in topics.items():
             bag.add_topic(t, types[k])
+        bag.write("/tf_static", WALL_START_NS - 10_000_000,
+                  _tf([_transform("endoscope", "endoscope/tip", TIP_OFFSET, 0)]))
         for f in sim.frames(frames):
             wall = WALL_START_NS + (f.stamp_ns - SIM_START_NS) + 1_700_000  # arrives ~2 ms late
             for c in range(CLOCKS_PER_FRAME):
                 sim_t = f.stamp_ns + c * period // CLOCKS_PER_FRAME
                 bag.write("/clock", wall - 1_000_000 + c * period // CLOCKS_PER_FRAME,
                           clock(clock=ns_to_stamp(sim_t)))
-            bag.write("/tf", wall - 500_000, _tf_msg(f.cam_pose, f.stamp_ns, "endoscope/tip"))
+            bag.write("/tf", wall - 500_000,
+                      _tf([_transform("world", "endoscope", model_pose(f.cam_pose), f.stamp_ns)]))
             for i, (k, msg) in enumerate(gazebo_messages(f, f.stamp_ns).items()):
                 bag.write(topics[k], wall + i * 50_000, msg)
             stamps.append(f.stamp_ns)
