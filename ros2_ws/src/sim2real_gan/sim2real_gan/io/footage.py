@@ -9,8 +9,9 @@ evaluation use a per-source *content mask*: True where a pixel shows the scene.
   bright at least some of the time: the per-pixel 90th percentile over time above
   ``black_level``; thin structures such as text strokes removed by a morphological
   opening; largest component; holes filled; convex hull, since scope openings are convex)
-  minus burned-in text (edges that stay in place while the scene moves: a pixel that is an
-  edge in most sampled frames, grouped into text lines, each line's box masked).
+  shrunk by a small margin, minus burned-in text (edges that stay in place while the
+  scene moves: a pixel that is an edge in most sampled frames, grouped into text lines,
+  each line's box masked).
 - :func:`load_mask_file`: a user-painted mask image (non-zero = content).
 
 Only numpy and OpenCV; no torch, no ROS.
@@ -27,13 +28,15 @@ import numpy as np
 #: detection runs on frames scaled to at most this width (the mask is scaled back)
 WORK_WIDTH = 480
 MIN_TEXT_FRAMES = 8
+MARGIN = 0.01  # the mask stays this fraction of the frame's short side inside the content
 
 
 @dataclass
 class ContentMask:
     """A source's content mask, all bool (H,W) at the frames' native size.
 
-    mask: True where training/evaluation may use the pixel (content and not text).
+    mask: True where training/evaluation may use the pixel: the content area shrunk by a
+    margin of ``MARGIN`` of the short side, minus text.
     content: the content area (scope opening). text: text boxes removed from it.
     method: "detected", "file" or "full" (no surround found: the whole frame).
     """
@@ -140,7 +143,9 @@ def detect_content_mask(frames: np.ndarray, black_level: float = 20.0,
         return cv2.resize(m.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) > 0.5
 
     content, tx = full(area), full(boxes)
-    return ContentMask(content & ~tx, content, tx & content, method, text)
+    margin = max(1, round(MARGIN * min(h, w)))  # the scope's dark, ringing rim is not scene
+    inner = cv2.erode(content.astype(np.uint8), _disk(margin)).astype(bool)
+    return ContentMask(inner & ~tx, content, tx & content, method, text)
 
 
 def load_mask_file(path: str | os.PathLike, size: tuple[int, int]) -> ContentMask:
