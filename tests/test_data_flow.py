@@ -121,3 +121,14 @@ def test_clean_frame_applies_gazebo_conventions_and_checks_sizes() -> None:
     assert (clean_frame({"image": img, "labels": labels}, label_channel=2)["labels"] == 9).all()
     with pytest.raises(ValueError, match=r"bag x: depth is 3x4 but the image is 5x4"):
         clean_frame({"image": img, "depth": np.zeros((4, 3), np.float32)}, where="bag x")
+
+
+def test_flow_check_scores_ground_truth_perfectly_and_beats_no_motion(capsys) -> None:
+    from training.data.flow_check import check, main
+
+    rows = {r["name"]: r for r in check(sequences=1, frames=4, size=48)}
+    gt = rows["ground truth"]
+    assert gt["epe_gt_valid"] == 0 and gt["precision"] == 1 and gt["recall"] == 1
+    assert rows["dis+depth/pose"]["epe_gt_valid"] < rows["zero"]["epe_gt_valid"]
+    assert main(["--sequences", "1", "--frames", "3", "--size", "32"]) == 0
+    assert "| dis+depth/pose |" in capsys.readouterr().out

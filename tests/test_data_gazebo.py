@@ -144,3 +144,16 @@ def test_train_cli_on_gazebo_bag_and_footage_video(gz, tmp_path: Path, monkeypat
     assert main(args) == 0
     assert (run / "checkpoints" / "latest").is_file()
     assert list((tmp_path / "cache" / "flow").iterdir())
+
+
+def test_stand_in_command_line(tmp_path: Path, capsys) -> None:
+    from sim2real_gan.sim.gazebo_like import main
+
+    assert main(["bag", str(tmp_path / "b"), "--frames", "3", "--width", "32", "--height", "24",
+                 "--layout", "bridge", "--ns", "/sim/camera"]) == 0
+    assert "/sim/camera/image_raw" in capsys.readouterr().out
+    assert main(["footage", str(tmp_path / "f.mp4"), "--frames", "3", "--width", "64",
+                 "--height", "48", "--shape", "octagon"]) == 0
+    assert (tmp_path / "f.mp4").stat().st_size > 0
+    with pytest.raises(SystemExit):
+        main(["bag", str(tmp_path / "c"), "--frames", "1"])

@@ -5,14 +5,13 @@ from .augment import augment_pair, crop_frame
 from .datasets import RealFrames, SimPairs, StepBatchSampler, TranslationDataset, sample_numbers
 from .source_data import SourceData
 from .sources import (
-    SIM_TOPICS,
     SourceConfig,
     build_source,
     load_source,
 )
 
 __all__ = [
-    "SIM_TOPICS", "RealFrames", "SimPairs", "SourceConfig", "SourceData", "StepBatchSampler",
+    "RealFrames", "SimPairs", "SourceConfig", "SourceData", "StepBatchSampler",
     "TranslationDataset", "augment_pair", "build_source", "crop_frame", "load_source",
     "sample_numbers",
 ]

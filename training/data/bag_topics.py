@@ -13,6 +13,8 @@ turns a field off.
 
 from __future__ import annotations
 
+from sim2real_gan.sim.config import DEFAULT_NS as DEFAULT_NAMESPACE
+
 IMAGE = "sensor_msgs/msg/Image"
 CAMERA_INFO = "sensor_msgs/msg/CameraInfo"
 
@@ -29,7 +31,6 @@ SUFFIXES: dict[str, tuple[str, ...]] = {
 }
 _NOT_COLOUR = {"depth", "seg", "segmentation", "labels", "labels_map", "colored_map", "flow",
                "flow_valid", "uv", "disparity", "ir", "infra1", "infra2"}
-DEFAULT_NAMESPACE = {"sim": "/sim/camera", "real": "/real/camera"}
 
 
 def _ends(topic: str, suffix: str) -> bool:

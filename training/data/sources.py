@@ -28,11 +28,6 @@ from .summary import log_summary
 
 log = logging.getLogger("training.data")
 
-#: Topic suffixes written by ``sim2real-gan simulate`` under a namespace (docs/ARCHITECTURE.md).
-SIM_TOPICS: dict[str, str] = {
-    "image": "image_raw", "flow": "flow", "valid": "flow_valid", "uv": "uv",
-    "depth": "depth", "labels": "segmentation",
-}
 FLOW_MODES = ("auto", "gt", "estimate", "off")
 FOOTAGE_KINDS = ("video", "folder", "bag")
 
@@ -85,10 +80,10 @@ class SourceConfig:
                              f"{self.tf_convention!r}")
         if not 0 <= self.label_channel <= 3:
             raise ValueError(f"data source label_channel: expected 0..3, got {self.label_channel}")
-        bad = sorted(set(self.topics) - set(FIELDS))
+        bad = sorted(set(self.topics) - set(FIELDS) - {"camera_info"})
         if bad:
             raise ValueError(f"data source topics: unknown field(s) {bad}; expected some of "
-                             f"{list(FIELDS)}")
+                             f"{[*FIELDS, 'camera_info']}")
 
 
 def _limit(parts: list[Part], cfg: SourceConfig, stride: int) -> list[Part]:
