@@ -132,3 +132,33 @@ def test_flow_check_scores_ground_truth_perfectly_and_beats_no_motion(capsys) ->
     assert rows["dis+depth/pose"]["epe_gt_valid"] < rows["zero"]["epe_gt_valid"]
     assert main(["--sequences", "1", "--frames", "3", "--size", "32"]) == 0
     assert "| dis+depth/pose |" in capsys.readouterr().out
+
+
+def test_flow_modes_on_the_builtin_simulator(tmp_path) -> None:
+    """flow: estimate replaces the simulator's ground truth (for estimated-vs-GT runs)."""
+    from training.data import SourceConfig, load_source
+
+    base = {"kind": "synthetic", "seeds": [1], "frames": 5, "width": 64, "height": 48,
+            "cache": str(tmp_path)}
+    gt = load_source(SourceConfig(**base), "sim", ("flow", "valid"))
+    est = load_source(SourceConfig(**base, flow="estimate"), "sim", ("flow", "valid"))
+    off = load_source(SourceConfig(**base, flow="off"), "sim", ("flow", "valid"))
+    assert (gt.flow, est.flow, off.flow) == ("gt", "estimated", "none")
+    assert "flow" not in off.fields and "fused with depth/camera-motion" in est.summary[-1]
+    g = [f.load() for f in gt.seqs[0][:-1]]
+    e = [f.load() for f in est.seqs[0][:-1]]
+    epe = np.concatenate([np.linalg.norm(a["flow"] - b["flow"], axis=-1)[b["valid"]]
+                          for a, b in zip(e, g, strict=True)])
+    assert epe.mean() < 0.3
+    frames = _folder(tmp_path)
+    with pytest.raises(ValueError, match="flow: gt, but the source has no flow"):
+        load_source(SourceConfig(kind="folder", paths=[str(frames)], flow="gt"), "sim",
+                    ("flow", "valid"))
+
+
+def _folder(tmp_path):
+    from sim2real_gan.io.media import write_image
+
+    for i in range(3):
+        write_image(tmp_path / "frames" / f"{i}.png", _texture(16, 16, i))
+    return tmp_path / "frames"

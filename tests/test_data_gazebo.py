@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 import torch
 
-from training.data import RealFrames, SimPairs, SourceConfig, TranslationDataset, load_source
+from training.data import (
+    RealFrames,
+    SimPairs,
+    SourceConfig,
+    TranslationDataset,
+    build_source,
+    load_source,
+)
 
 W, H, N, SEED = 96, 72, 10, 3
 
@@ -119,6 +126,9 @@ def test_dataset_returns_only_the_fields_the_recording_has(gz, tmp_path: Path) -
     sim = SimPairs(load_source(SourceConfig(kind="bag", paths=[str(path)], cache=str(tmp_path)),
                                "sim", ("flow", "valid", "labels")))
     assert sim.flow == "estimated" and "uv" not in sim.fields
+    seqs = build_source(SourceConfig(kind="bag", paths=[str(path)], cache=str(tmp_path)), "sim",
+                        ("flow", "valid"))
+    assert SimPairs(seqs).flow == "estimated" and "flow" in SimPairs(seqs).fields
     real = RealFrames(load_source(SourceConfig(kind="bag", paths=[str(path)]), "real"))
     ds = TranslationDataset(sim, real, crop=(48, 48), seed=1)
     s = ds[3]

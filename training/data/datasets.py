@@ -16,6 +16,7 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from .augment import augment_pair, crop_frame
+from .flow import EstimatedFlowFrame
 from .frames import FrameRef
 from .source_data import Sequence_, SourceData
 
@@ -40,7 +41,10 @@ class SimPairs:
         if not self.index:
             raise ValueError("sim data: no sequence has two consecutive frames")
         self.fields = tuple(fields) if fields is not None else _fields_of(seqs)
-        self.flow = flow if flow is not None else ("gt" if "flow" in self.fields else "none")
+        if flow is None:
+            flow = ("estimated" if isinstance(seqs[0][0], EstimatedFlowFrame) else
+                    "gt" if "flow" in self.fields else "none")
+        self.flow = flow
 
     def __len__(self) -> int:
         return len(self.index)

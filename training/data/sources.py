@@ -160,7 +160,8 @@ def load_source(cfg: SourceConfig, role: str, wanted: tuple[str, ...] = ("image"
     want_flow = role == "sim" and cfg.flow != "off" and bool({"flow", "valid"} & set(wanted))
     read = tuple(f for f in wanted if f not in ("flow", "valid", "mask")
                  or (f in ("flow", "valid") and cfg.flow in ("auto", "gt")))
-    if want_flow and cfg.flow_method == "auto" and "depth" not in read:
+    may_estimate = cfg.flow == "estimate" or cfg.kind != "synthetic"  # the simulator has GT
+    if want_flow and may_estimate and cfg.flow_method == "auto" and "depth" not in read:
         read += ("depth",)  # estimation uses it when recorded (no surface, camera motion)
     parts = BUILDERS[cfg.kind](cfg, role, read)
     fields = _common_fields(parts, read)
