@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sim2real_gan.export.engine_cache import (
+from sim2real_gan.runtime.engine_cache import (
     BuildSettings,
     DeviceInfo,
     EngineKey,

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from sim2real_gan.benchmark import BenchConfig, time_calls
 from sim2real_gan.cli.main import main
-from sim2real_gan.runtime.benchmark import BenchConfig, time_calls
 
 
 @pytest.mark.slow

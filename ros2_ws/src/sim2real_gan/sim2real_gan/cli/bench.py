@@ -66,7 +66,7 @@ def machine_line() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sim2real_gan.runtime.benchmark import (
+    from sim2real_gan.benchmark import (
         BenchConfig,
         available_backends,
         format_table,

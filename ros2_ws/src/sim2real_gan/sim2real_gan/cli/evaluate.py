@@ -6,6 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from sim2real_gan.artifact import BACKEND_CHOICES
+
 log = logging.getLogger("sim2real_gan.evaluate")
 
 PROFILES = {
@@ -42,8 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--train-sequences", type=int, default=None,
                    help="sequences for the real-domain networks and the downstream segmenters")
     p.add_argument("--segmenter-steps", type=int, default=None, help="segmenter training steps")
-    p.add_argument("--backend", default="auto",
-                   help="runtime backend for artifacts: auto|onnxruntime|torch|tensorrt")
+    p.add_argument("--backend", default="auto", choices=BACKEND_CHOICES,
+                   help="runtime backend for artifacts (default auto)")
     p.add_argument("--size-mode", choices=("native", "working"), default="native",
                    help="artifacts: run at the frame size (native, default) or resize to the "
                    "model's working resolution and back (working)")

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import random
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from sim2real_gan.artifact import BACKEND_CHOICES, STYLE_SYNTAX, StyleError, StyleSpec
+
+if TYPE_CHECKING:
+    from sim2real_gan.runtime import TranslatorLike
 
 log = logging.getLogger("sim2real_gan.translate_bag")
-
-BACKENDS = ("auto", "onnxruntime", "torch", "tensorrt")
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:
@@ -23,47 +27,46 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--model", default=None, metavar="PATH|NAME",
                    help="model artifact directory, or the name of a shipped model "
                    "(default: 'default' from models/ or the installed share dir)")
-    g.add_argument("--backend", choices=BACKENDS, default="auto",
+    g.add_argument("--backend", choices=BACKEND_CHOICES, default="auto",
                    help="inference backend (default auto: tensorrt > torch-cuda > onnxruntime)")
     g.add_argument("--device", default=None, help="cpu or cuda[:N] (default: backend's best)")
-    g.add_argument("--style", default=None, metavar="SEED|NAME|IMAGE",
-                   help="appearance for the whole run: an integer seed, a style name from "
-                   "model.json, or a reference image file (default: the model's default)")
+    g.add_argument("--style", type=parse_style, default=None, metavar="STYLE",
+                   help=f"appearance for the whole run: {STYLE_SYNTAX}; random draws one "
+                   "seed for the run and logs it (default: the model's default style)")
     g.add_argument("--size-mode", choices=("native", "working"), default="native",
                    help="run at the camera size (native) or at the model's working resolution "
                    "and resize back (working); output always has the input size")
     g.add_argument("--threads", type=int, default=None, help="CPU threads for the backend")
 
 
-def parse_style(text: str | None) -> Any:
-    """'7' -> seed 7; an existing image file -> uint8 RGB; anything else -> a style name."""
-    if text is None:
-        return None
+def parse_style(text: str) -> StyleSpec:
+    """``--style`` text -> StyleSpec (the one style syntax, shared with the node and launch);
+    a path-like value must name an existing file."""
     try:
-        return int(text)
-    except ValueError:
-        pass
-    if Path(text).is_file():
-        from sim2real_gan.io.media import read_image
-
-        return read_image(text)
-    return text
+        return StyleSpec.parse(text, check_file=True)
+    except StyleError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def load_translator(args: argparse.Namespace) -> Any:
-    """Build a runtime Translator from the model args."""
+def load_translator(args: argparse.Namespace) -> TranslatorLike:
+    """Build a runtime Translator from the model args (an unknown style name is a
+    ValueError listing the model's style names)."""
     from sim2real_gan.pipeline.model_path import resolve_model
     from sim2real_gan.runtime import BackendOptions, Translator
+    from sim2real_gan.runtime.styles import style_value
 
     path = resolve_model(args.model)
+    style = None if args.style is None else style_value(args.style, random.Random())
     translator = Translator.from_artifact(
         path, backend=args.backend, device=args.device, size_mode=args.size_mode,
-        style=parse_style(args.style), options=BackendOptions(threads=args.threads))
+        style=style, options=BackendOptions(threads=args.threads))
+    if args.style is not None and args.style.kind == "random":
+        log.info("style random -> seed %d", style)
     log.info("model %s (%s) on %s", path, translator.manifest.preset, translator.backend.label)
     return translator
 
 
-def make_step(translator: Any, image_topic: str) -> Any:
+def make_step(translator: TranslatorLike, image_topic: str) -> Any:
     """MessageTranslator feeding the model's aux streams from ``<image ns>/<aux topic>``."""
     from sim2real_gan.pipeline.message_step import MessageTranslator
 

@@ -11,18 +11,25 @@ import numpy as np
 import torch
 from torch import nn
 
-from .artifact import (
+from sim2real_gan.artifact import (
     AUX_SOURCES,
     CONFIG_FILE,
+    MANIFEST_FILE,
+    NET_RANGE,
     ONNX_FILE,
     STYLE_ENCODER_FILE,
     WEIGHTS_FILE,
     ArtifactError,
     ModelManifest,
     content_hash,
+    load_manifest,
+    seed_style,
     sha256_file,
     write_manifest,
 )
+from sim2real_gan.artifact.pixels import check_frames, to_net
+from sim2real_gan.artifact.styles import check_style_name
+
 from .atomic import atomic_directory
 from .onnx_export import MIN_OPSET, convert_fp16, export_onnx, quiet_export
 from .parity import FP16_TOLERANCE, FP32_TOLERANCE, ParityReport, check_parity
@@ -37,7 +44,7 @@ COPIED_FILES = (WEIGHTS_FILE, CONFIG_FILE, "style_encoder.safetensors", "MODEL_C
 HASHED_FILES = {ONNX_FILE, STYLE_ENCODER_FILE, WEIGHTS_FILE, CONFIG_FILE,
                 "style_encoder.safetensors"}
 #: files the export writes itself; never carried over from a replaced artifact
-GENERATED_FILES = {ONNX_FILE, STYLE_ENCODER_FILE, "model.json", "model_fp32.onnx"}
+GENERATED_FILES = {ONNX_FILE, STYLE_ENCODER_FILE, MANIFEST_FILE, "model_fp32.onnx"}
 #: training-only files never carried into an artifact
 TRAINING_ONLY = {"trainer_state.safetensors", "trainer_state.json"}
 
@@ -87,8 +94,6 @@ def parity_shapes(spec: ModelSpec) -> list[tuple[int, int, int]]:
 
 def style_bank(style_dim: int, seeds: int, encoded: dict[str, np.ndarray]) -> dict[str, list]:
     """``default`` (zero code = the mean appearance), ``seed_k`` codes, encoded references."""
-    from sim2real_gan.runtime.styles import seed_style
-
     if not style_dim:
         return {}
     bank = {"default": [0.0] * style_dim}
@@ -109,6 +114,8 @@ def export_module(generator: nn.Module, spec: ModelSpec, out_dir: str | Path,
     leaves nothing behind) when the ONNX graph disagrees with PyTorch beyond the tolerance.
     """
     opts = options or ExportOptions()
+    for name in opts.references:
+        check_style_name(name)
     unknown = [a for a in spec.aux if a not in AUX_SOURCES]
     if unknown:
         raise ValueError(f"unknown aux inputs {unknown}; expected names from {sorted(AUX_SOURCES)}")
@@ -163,12 +170,13 @@ def export_module(generator: nn.Module, spec: ModelSpec, out_dir: str | Path,
             preset=spec.preset, style_dim=spec.style_dim,
             working_resolution=tuple(spec.working_resolution), size_multiple=m,
             aux=[AUX_SOURCES[a] for a in spec.aux],
-            styles=style_bank(spec.style_dim, opts.seeds, encoded),
+            styles=style_bank(spec.style_dim, opts.seeds, encoded), normalisation=NET_RANGE,
             onnx_sha256=sha256_file(tmp / ONNX_FILE), opset=opts.opset, fp16_internal=opts.fp16,
             style_encoder_file=encoder_file, parity=parity)
         manifest.content_hash = content_hash(tmp, files)
         manifest.validate()
         write_manifest(tmp, manifest)
+        load_manifest(tmp)  # the loader's checks: never publish an artifact it would reject
     return manifest, report
 
 
@@ -198,11 +206,9 @@ def _encode_references(encoder: nn.Module, refs: dict[str, np.ndarray],
 
     out = {}
     for name, rgb in refs.items():
-        if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
-            raise ValueError(f"reference style {name!r}: expected uint8 (H,W,3), got "
-                             f"{rgb.dtype} {rgb.shape}")
+        check_frames(rgb, f"reference style {name!r}")
         x = cv2.resize(rgb, (size[1], size[0]), interpolation=cv2.INTER_AREA)
-        t = torch.from_numpy(x).permute(2, 0, 1)[None].float() / 127.5 - 1
+        t = torch.from_numpy(to_net(x, NET_RANGE))[None]
         with torch.no_grad():
             out[name] = encoder.eval()(t)[0].numpy()
     return out

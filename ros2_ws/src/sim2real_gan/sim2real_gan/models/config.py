@@ -11,10 +11,13 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-#: Auxiliary simulator inputs the generator understands, with their channel counts.
-#: ``uv``: surface texture coordinates in [0, 1] (feeds the neural texture when enabled,
-#: else is fed raw). ``depth``: metric depth in metres (normalised inside the network).
-AUX_CHANNELS: dict[str, int] = {"uv": 2, "depth": 1}
+from sim2real_gan.artifact.registry import AUX_SOURCES
+
+#: Channel counts of the auxiliary simulator inputs the generator understands, read from the
+#: one aux registry (:data:`sim2real_gan.artifact.AUX_SOURCES`). ``uv``: surface texture
+#: coordinates in [0, 1] (feeds the neural texture when enabled, else is fed raw).
+#: ``depth``: metric depth in metres (normalised inside the network).
+AUX_CHANNELS: dict[str, int] = {name: src.channels for name, src in AUX_SOURCES.items()}
 
 ARCHS = ("style_unet", "resnet")
 

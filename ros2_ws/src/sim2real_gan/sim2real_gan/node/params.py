@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from sim2real_gan.artifact import BACKEND_CHOICES, STYLE_SYNTAX, StyleError, StyleSpec
+
 CONFIG_NAME = "translator.yaml"
 TRANSLATOR_NODE = "translator_node"
 CAMERA_NODE = "synthetic_camera"
@@ -60,8 +62,7 @@ TRANSLATOR_PARAMS: dict[str, ParamSpec] = dict([
     _p("autostart", "bool", "configure and activate the lifecycle node on start"),
     _p("model", "str", "model artifact directory, or the name of a model shipped in the "
        "package share (models/<name>)"),
-    _p("backend", "str", "inference backend", choices=("auto", "tensorrt", "torch",
-                                                        "onnxruntime")),
+    _p("backend", "str", "inference backend", choices=BACKEND_CHOICES),
     _p("precision", "str", "inference precision (tensorrt/torch on CUDA; auto = fp16 on "
        "CUDA, fp32 on CPU)", choices=("auto", "fp32", "fp16")),
     _p("device", "str", "inference device: '' (backend's best), cpu, cuda or cuda:N"),
@@ -73,8 +74,9 @@ TRANSLATOR_PARAMS: dict[str, ParamSpec] = dict([
     _p("label_topics", "str_list", "label topics republished untouched under output_ns "
        "with the image's stamp (relative to input_ns or absolute)"),
     _p("forward_camera_info", "bool", "require camera_info per frame and republish it"),
-    _p("style", "str", "appearance: random (new code per episode), seed:N, name:NAME "
-       "(model style bank) or image:PATH (reference image)", runtime=True),
+    _p("style", "str", f"appearance: {STYLE_SYNTAX}; random draws a new code per episode "
+       "(the old seed:N, name:NAME, image:PATH still work, with a deprecation warning)",
+       runtime=True),
     _p("episode_gap_s", "float", "a stamp jump larger than this (or backwards) starts a "
        "new episode", low=0.0, high=3600.0),
     _p("sync_tolerance_ms", "float", "largest label-to-image stamp difference",
@@ -297,36 +299,13 @@ class TopicPlan:
     labels: tuple[tuple[str, str], ...]  # (input, output) per label topic
 
 
-@dataclass(frozen=True)
-class StyleSpec:
-    """Parsed ``style`` parameter: kind in random | seed | name | image, plus its value."""
-
-    kind: str
-    value: int | str | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> StyleSpec:
-        """``random``, ``seed:N``, ``name:NAME`` (or a bare NAME), ``image:PATH``."""
-        if not isinstance(text, str) or not text.strip():
-            raise ParameterError(f"style: expected random, seed:N, name:NAME or image:PATH, "
-                                 f"got {text!r}")
-        text = text.strip()
-        if text == "random":
-            return cls("random")
-        kind, sep, rest = text.partition(":")
-        if not sep:
-            return cls("name", text)
-        if kind == "seed":
-            try:
-                seed = int(rest)
-            except ValueError:
-                raise ParameterError(f"style: seed must be an integer, got {rest!r}") from None
-            if seed < 0:
-                raise ParameterError(f"style: seed must be >= 0, got {seed}")
-            return cls("seed", seed)
-        if kind in ("name", "image") and rest:
-            return cls(kind, rest)
-        raise ParameterError(f"style: {text!r} is not random, seed:N, name:NAME or image:PATH")
+def parse_style_param(text: Any) -> StyleSpec:
+    """The ``style`` parameter through the one style syntax (:class:`StyleSpec`, shared
+    with the CLI's ``--style`` and the launch argument); a reference image must exist."""
+    try:
+        return StyleSpec.parse(text, check_file=True)
+    except StyleError as exc:
+        raise ParameterError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -387,7 +366,7 @@ class TranslatorSettings:
         return cls(
             model=p["model"], backend=p["backend"], precision=p["precision"],
             device=p["device"], threads=p["threads"], topics=topics,
-            forward_camera_info=p["forward_camera_info"], style=StyleSpec.parse(p["style"]),
+            forward_camera_info=p["forward_camera_info"], style=parse_style_param(p["style"]),
             episode_gap_ns=int(p["episode_gap_s"] * 1e9),
             slop_ns=int(p["sync_tolerance_ms"] * 1e6), hold_ns=int(p["sync_hold_ms"] * 1e6),
             max_pending=p["max_pending"], qos=p["qos"], queue_depth=p["queue_depth"],

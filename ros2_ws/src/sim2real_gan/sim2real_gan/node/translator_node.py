@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diagnostic_msgs.msg import DiagnosticStatus
 from diagnostic_updater import Updater
@@ -46,6 +46,9 @@ from sim2real_gan.pipeline import (
     FrameSynchronizer,
     SyncConfig,
 )
+
+if TYPE_CHECKING:
+    from sim2real_gan.runtime import TranslatorLike
 
 SUCCESS = TransitionCallbackReturn.SUCCESS
 FAILURE = TransitionCallbackReturn.FAILURE
@@ -82,7 +85,7 @@ class TranslatorNode(LifecycleNode):
         logging.getLogger("sim2real_gan").addHandler(self._log_handler)
         logging.getLogger("sim2real_gan").setLevel(logging.INFO)
         self.settings: TranslatorSettings | None = None
-        self.translator: Any = None
+        self.translator: TranslatorLike | None = None
         self.sync: FrameSynchronizer | None = None
         self.worker: TranslationWorker | None = None
         self.active = False
@@ -178,7 +181,7 @@ class TranslatorNode(LifecycleNode):
             f"{'' if s.style.value is None else ' ' + str(s.style.value)}, qos {s.qos}")
         return super().on_configure(state)
 
-    def _load_translator(self, s: TranslatorSettings) -> Any:
+    def _load_translator(self, s: TranslatorSettings) -> TranslatorLike:
         from sim2real_gan.pipeline.model_path import resolve_model
         from sim2real_gan.runtime.translator import Translator
 

@@ -18,13 +18,16 @@ import logging
 import random
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sim2real_gan.node.params import StyleSpec
 from sim2real_gan.pipeline import Frame, FrameSynchronizer
 from sim2real_gan.pipeline.message_step import MessageTranslator
+
+if TYPE_CHECKING:
+    from sim2real_gan.runtime import TranslatorLike
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +74,7 @@ class TranslationWorker:
         style: initial style; ``episode_gap_ns`` as in :class:`EpisodeTracker`.
     """
 
-    def __init__(self, sync: FrameSynchronizer, translator: Any,
+    def __init__(self, sync: FrameSynchronizer, translator: TranslatorLike,
                  publish: Callable[[Frame, dict[str, Any]], None], *,
                  aux_keys: Mapping[str, str] | None = None, style: StyleSpec | None = None,
                  episode_gap_ns: int = 1_000_000_000, seed: int | None = None):

@@ -1,55 +1,37 @@
-"""uint8 HWC frames <-> normalised float32 NCHW tensors on the CPU, into reused buffers.
+"""uint8 HWC frames <-> normalised float32 NCHW arrays on the CPU, into reused buffers.
 
-The network works on RGB in [-1, 1] (``x = pixel / 127.5 - 1``). OpenCV does the per-plane
-conversions (one pass each, saturating on the way back), into buffers kept per shape so the
-per-frame path allocates only its output frame.
+The conversion itself is :func:`sim2real_gan.artifact.pixels.to_net` / ``from_net`` with the
+model's normalisation (model.json, ``[-1, 1]`` for every model so far); this class only keeps
+the float buffer per batch shape, so the per-frame path allocates little beyond its output.
 """
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
-SCALE_IN = 1.0 / 127.5
-OFFSET_IN = -1.0
+from sim2real_gan.artifact import NET_RANGE, Normalisation
+from sim2real_gan.artifact.pixels import from_net, to_net
 
 
 class FrameConverter:
-    """Reusable conversion buffers for one batch shape ``(B, H, W)``."""
+    """Reusable conversion buffer for one batch shape ``(B, H, W)``."""
 
-    def __init__(self) -> None:
-        self._shape: tuple[int, int, int] | None = None
-        self._planes: list[np.ndarray] = []
+    def __init__(self, norm: Normalisation = NET_RANGE) -> None:
+        self.norm = norm
         self._nchw = np.empty((0, 3, 0, 0), np.float32)
 
-    def _ensure(self, b: int, h: int, w: int) -> None:
-        if self._shape != (b, h, w):
-            self._planes = [np.empty((h, w), np.uint8) for _ in range(3)]
-            self._nchw = np.empty((b, 3, h, w), np.float32)
-            self._shape = (b, h, w)
-
     def to_nchw(self, frames: np.ndarray) -> np.ndarray:
-        """uint8 (B,H,W,3) RGB -> float32 (B,3,H,W) in [-1,1] (a reused buffer: copy to keep)."""
+        """uint8 (B,H,W,3) RGB -> float32 (B,3,H,W) in the model's range (a reused buffer:
+        copy to keep)."""
         b, h, w, _ = frames.shape
-        self._ensure(b, h, w)
-        for i in range(b):
-            cv2.split(frames[i], self._planes)
-            for c in range(3):
-                cv2.addWeighted(self._planes[c], SCALE_IN, self._planes[c], 0.0, OFFSET_IN,
-                                dst=self._nchw[i, c], dtype=cv2.CV_32F)
-        return self._nchw
+        if self._nchw.shape != (b, 3, h, w):
+            self._nchw = np.empty((b, 3, h, w), np.float32)
+        return to_net(frames, self.norm, out=self._nchw)
 
     def to_frames(self, nchw: np.ndarray) -> np.ndarray:
-        """float32 (B,3,H,W) in [-1,1] -> new uint8 (B,H,W,3), rounded and saturated."""
-        b, _, h, w = nchw.shape
-        self._ensure(b, h, w)
-        out = np.empty((b, h, w, 3), np.uint8)
-        for i in range(b):
-            for c in range(3):
-                cv2.addWeighted(nchw[i, c], 127.5, nchw[i, c], 0.0, 127.5,
-                                dst=self._planes[c], dtype=cv2.CV_8U)
-            cv2.merge(self._planes, dst=out[i])
-        return out
+        """float32 (B,3,H,W) in the model's range -> new uint8 (B,H,W,3), rounded and
+        saturated."""
+        return from_net(nchw, self.norm)
 
 
 def aux_to_nchw(aux: np.ndarray) -> np.ndarray:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim2real_gan.export.artifact import ModelManifest, load_manifest
+from sim2real_gan.artifact import ModelManifest, load_manifest
+from sim2real_gan.artifact.pixels import InputError, check_frames
 
 from .backends import Backend, BackendOptions, resolve_backend
 from .geometry import SIZE_MODES, FramePlan, from_network, plan_frame, to_network
@@ -23,9 +24,7 @@ from .styles import StyleEncoderRunner, resolve_style
 
 log = logging.getLogger(__name__)
 
-
-class InputError(ValueError):
-    """An input frame does not match what the model declares (dtype, channels, size, aux)."""
+__all__ = ["InputError", "Translator"]
 
 
 class Translator:
@@ -67,7 +66,8 @@ class Translator:
                 force_engine_update, resolutions, max_batch, ...).
         Raises:
             FileNotFoundError: the directory, model.json or model.onnx is missing.
-            ArtifactError: model.json is invalid or model.onnx is corrupt (hash mismatch).
+            ArtifactError: model.json is invalid, disagrees with its ONNX graph, or a file
+                is corrupt (one line naming the field; see docs/export.md).
             BackendUnavailable: the requested backend cannot run here.
         """
         path = Path(path)
@@ -77,7 +77,7 @@ class Translator:
         encoder = None
         if manifest.style_encoder_file:
             encoder = StyleEncoderRunner(path / manifest.style_encoder_file,
-                                         manifest.working_resolution)
+                                         manifest.working_resolution, manifest.normalisation)
         return cls(engine, manifest, size_mode=size_mode, style=style, style_encoder=encoder)
 
     # ------------------------------------------------------------------ style
@@ -90,7 +90,8 @@ class Translator:
         """Switch appearance without re-export; returns the new code (style_dim,).
 
         ``style``: None (default), a bank name from model.json, an int seed, a float code of
-        length style_dim, or a uint8 (H,W,3) RGB reference image (needs a style encoder).
+        length style_dim, a uint8 (H,W,3) RGB reference image (needs a style encoder), or a
+        parsed :class:`~sim2real_gan.artifact.StyleSpec` (``random`` draws a new seed).
         """
         if not self.manifest.style_dim:
             raise ValueError(f"model {self.manifest.preset!r} has no style input (style_dim 0)")
@@ -115,16 +116,6 @@ class Translator:
                               self.manifest.working_resolution)
             self._plans[(h, w)] = plan
         return plan
-
-    @staticmethod
-    def _check_rgb(rgb: np.ndarray, what: str = "rgb") -> None:
-        if not isinstance(rgb, np.ndarray):
-            raise InputError(f"{what}: expected a numpy uint8 (H,W,3) array, got "
-                             f"{type(rgb).__name__}")
-        if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
-            raise InputError(f"{what}: expected uint8 (H,W,3) RGB, got {rgb.dtype} {rgb.shape}")
-        if rgb.shape[0] < 1 or rgb.shape[1] < 1:
-            raise InputError(f"{what}: empty image {rgb.shape}")
 
     def _gather_aux(self, hw: tuple[int, int], uv: np.ndarray | None,
                     depth: np.ndarray | None, aux: np.ndarray | None) -> np.ndarray | None:
@@ -179,7 +170,7 @@ class Translator:
         ``uv`` float32 (H,W,2) in [0,1] and/or ``depth`` float32 (H,W[,1]) in metres when the
         model declares them (or ``aux`` (H,W,A) with all its channels in manifest order).
         """
-        self._check_rgb(rgb)
+        check_frames(rgb, "rgb")
         hw = rgb.shape[:2]
         a = self._gather_aux(hw, uv, depth, aux)
         plan = self._plan(*hw)
@@ -203,7 +194,7 @@ class Translator:
         if not seq:
             raise InputError("translate_batch: no frames")
         for i, f in enumerate(seq):
-            self._check_rgb(f, f"frames[{i}]")
+            check_frames(f, f"frames[{i}]")
         hw = seq[0].shape[:2]
         if any(f.shape[:2] != hw for f in seq):
             raise InputError(f"translate_batch: all frames must have the same size, got "

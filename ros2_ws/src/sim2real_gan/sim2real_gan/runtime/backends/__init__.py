@@ -3,21 +3,27 @@
 ``auto`` tries, fastest first: tensorrt (CUDA) > torch (CUDA, FP16, CUDA graphs) >
 onnxruntime (CUDA) > onnxruntime (CPU). On a CPU, ONNX Runtime is several times faster
 than eager PyTorch for these generators, so torch-cpu is never chosen automatically.
+
+Importing this package imports no backend library: each factory in :data:`BACKENDS` imports
+its own module (and torch, TensorRT or ONNX Runtime) only when that backend is built. The
+CUDA candidates of ``auto`` are skipped without importing torch when no NVIDIA driver is
+present (:func:`~sim2real_gan.runtime.devices.nvidia_gpu_possible`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim2real_gan.export.artifact import ModelManifest
+from sim2real_gan.artifact import BACKEND_NAMES, ModelManifest
 
+from ..devices import nvidia_gpu_possible
 from .base import Backend, BackendUnavailable
 
 log = logging.getLogger(__name__)
 
-BACKEND_NAMES = ("tensorrt", "torch", "onnxruntime")
 AUTO_ORDER: tuple[tuple[str, str], ...] = (
     ("tensorrt", "cuda"), ("torch", "cuda"), ("onnxruntime", "cuda"), ("onnxruntime", "cpu"))
 
@@ -43,62 +49,76 @@ def _cuda_index(device: str) -> str:
     return device if ":" in device else f"{device}:0"
 
 
-def _torch_cuda() -> bool:
-    import torch
+def _onnxruntime(artifact: Path, manifest: ModelManifest, device: str,
+                 opts: BackendOptions) -> Backend:
+    from .onnxruntime_backend import OnnxRuntimeBackend
 
-    return torch.cuda.is_available()
+    dev = "cpu" if device == "cpu" else _cuda_index(device)
+    return OnnxRuntimeBackend(artifact / manifest.onnx_file, dev, opts.threads, opts.spin,
+                              norm=manifest.normalisation)
+
+
+def _torch(artifact: Path, manifest: ModelManifest, device: str, opts: BackendOptions) -> Backend:
+    weights = artifact / manifest.weights_file
+    if not weights.is_file():
+        raise BackendUnavailable(f"torch backend: {weights} is missing (the artifact carries "
+                                 f"no PyTorch weights); use onnxruntime or tensorrt")
+    if device.startswith("cuda") and not nvidia_gpu_possible():
+        raise BackendUnavailable("torch backend: no NVIDIA GPU driver on this machine")
+    from .torch_backend import TorchBackend  # imports torch: only when torch is chosen
+
+    dev = "cpu" if device == "cpu" else _cuda_index(device)
+    return TorchBackend.from_checkpoint(artifact, dev, half=opts.half,
+                                        cuda_graphs=opts.cuda_graphs, threads=opts.threads,
+                                        norm=manifest.normalisation)
+
+
+def _tensorrt(artifact: Path, manifest: ModelManifest, device: str,
+              opts: BackendOptions) -> Backend:
+    if device == "cpu":
+        raise ValueError("tensorrt backend runs on CUDA only; got device 'cpu'")
+    if not nvidia_gpu_possible():
+        raise BackendUnavailable("tensorrt backend: no NVIDIA GPU driver on this machine")
+    from .tensorrt_backend import start_tensorrt  # imports tensorrt and torch
+
+    return start_tensorrt(artifact, manifest, _cuda_index(device), opts)
+
+
+BackendFactory = Callable[[Path, ModelManifest, str, BackendOptions], Backend]
+
+#: The backend registry: one factory per name of :data:`BACKEND_NAMES` (a test checks it).
+BACKENDS: dict[str, BackendFactory] = {
+    "tensorrt": _tensorrt, "torch": _torch, "onnxruntime": _onnxruntime}
 
 
 def create_backend(name: str, artifact: str | Path, manifest: ModelManifest, device: str,
                    options: BackendOptions | None = None) -> Backend:
-    """Build backend ``name`` ("tensorrt" | "torch" | "onnxruntime") on ``device``.
+    """Build backend ``name`` (one of :data:`BACKEND_NAMES`) on ``device``.
 
     Raises:
         BackendUnavailable: the backend cannot run here (the message says why).
         ValueError: unknown backend or device.
     """
-    opts = options or BackendOptions()
-    artifact = Path(artifact)
-    if name == "onnxruntime":
-        from .onnxruntime_backend import OnnxRuntimeBackend
+    factory = BACKENDS.get(name)
+    if factory is None:
+        raise ValueError(f"unknown backend {name!r}; expected 'auto' or one of {BACKEND_NAMES}")
+    return factory(Path(artifact), manifest, device, options or BackendOptions())
 
-        dev = "cpu" if device == "cpu" else _cuda_index(device)
-        return OnnxRuntimeBackend(artifact / manifest.onnx_file, dev, opts.threads, opts.spin)
-    if name == "torch":
-        from .torch_backend import TorchBackend
 
-        if device.startswith("cuda") and not _torch_cuda():
-            raise BackendUnavailable("torch backend: no CUDA device visible to torch")
-        dev = "cpu" if device == "cpu" else _cuda_index(device)
-        return TorchBackend.from_checkpoint(artifact, dev, half=opts.half,
-                                            cuda_graphs=opts.cuda_graphs, threads=opts.threads)
+def _default_device(name: str) -> str:
+    """The device an explicitly named backend runs on when none is given."""
     if name == "tensorrt":
-        from .tensorrt_backend import TensorRTBackend, tensorrt_available
+        return "cuda"
+    if name == "torch":
+        if not nvidia_gpu_possible():
+            return "cpu"
+        import torch  # torch was chosen: ask it
 
-        if device == "cpu":
-            raise ValueError("tensorrt backend runs on CUDA only; got device 'cpu'")
-        if not tensorrt_available():
-            raise BackendUnavailable("tensorrt backend: the tensorrt package or a CUDA GPU "
-                                     "is missing")
-        from sim2real_gan.export.engine_cache import BuildSettings, EngineKey, make_profiles
-        from sim2real_gan.export.onnx_export import graph_input_names
-        from sim2real_gan.export.tensorrt_build import current_device, ensure_engine
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "onnxruntime":
+        from .onnxruntime_backend import cuda_provider_available
 
-        dev = _cuda_index(device)
-        resolutions = opts.resolutions or [tuple(manifest.working_resolution)]
-        settings = BuildSettings(fp16=opts.fp16, profiles=make_profiles(
-            resolutions, opts.max_batch, opts.dynamic_range, manifest.size_multiple))
-        onnx_path = artifact / manifest.onnx_file
-        plan = ensure_engine(onnx_path, manifest.onnx_sha256, settings,
-                             graph_input_names(onnx_path), cache_dir=opts.engine_cache_dir,
-                             force_update=opts.force_engine_update,
-                             device_index=int(dev.split(":")[1]),
-                             model_name=f"{manifest.preset}")
-        import tensorrt as trt
-
-        key = EngineKey(manifest.onnx_sha256, current_device(int(dev.split(":")[1])),
-                        trt.__version__, settings)
-        return TensorRTBackend(plan.engine_path, settings, key, dev)
+        return "cuda" if nvidia_gpu_possible() and cuda_provider_available() else "cpu"
     raise ValueError(f"unknown backend {name!r}; expected 'auto' or one of {BACKEND_NAMES}")
 
 
@@ -110,17 +130,14 @@ def resolve_backend(name: str, artifact: str | Path, manifest: ModelManifest,
     With an explicit ``name`` and no ``device``, CUDA is used when available (else CPU).
     """
     if name != "auto":
-        if device is None:
-            device = "cuda" if name == "tensorrt" or (_torch_cuda() and name == "torch") \
-                else "cpu"
-            if name == "onnxruntime":
-                from .onnxruntime_backend import cuda_provider_available
-
-                device = "cuda" if cuda_provider_available() else "cpu"
-        return create_backend(name, artifact, manifest, device, options)
+        return create_backend(name, artifact, manifest, device or _default_device(name),
+                              options)
     reasons = []
     for cand, dev in AUTO_ORDER:
         if device is not None and not dev.startswith(device.split(":")[0]):
+            continue
+        if dev == "cuda" and not nvidia_gpu_possible():
+            reasons.append(f"{cand}-{dev}: no NVIDIA GPU driver")
             continue
         try:
             backend = create_backend(cand, artifact, manifest, device or dev, options)
@@ -132,5 +149,5 @@ def resolve_backend(name: str, artifact: str | Path, manifest: ModelManifest,
     raise BackendUnavailable("no backend could start: " + "; ".join(reasons))
 
 
-__all__ = ["AUTO_ORDER", "BACKEND_NAMES", "Backend", "BackendOptions", "BackendUnavailable",
-           "create_backend", "resolve_backend"]
+__all__ = ["AUTO_ORDER", "BACKENDS", "BACKEND_NAMES", "Backend", "BackendOptions",
+           "BackendUnavailable", "create_backend", "resolve_backend"]

@@ -6,6 +6,8 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+from sim2real_gan.artifact import NET_RANGE, Normalisation
+
 from ..frames import FrameConverter
 
 
@@ -18,15 +20,17 @@ class Backend(ABC):
 
     Subclasses implement :meth:`run` on normalised float32 host arrays. Device backends
     (CUDA) override :meth:`run_frames` to upload uint8 and normalise on the device, which
-    moves a quarter of the bytes and keeps the CPU free.
+    moves a quarter of the bytes and keeps the CPU free. ``norm`` is the model's pixel
+    normalisation (model.json), used in both directions.
     """
 
     #: registry name, e.g. "onnxruntime"; ``device`` says where it runs ("cpu", "cuda:0")
     name: str = ""
     device: str = "cpu"
 
-    def __init__(self) -> None:
-        self._converter = FrameConverter()
+    def __init__(self, norm: Normalisation = NET_RANGE) -> None:
+        self.norm = norm
+        self._converter = FrameConverter(norm)
 
     @property
     def label(self) -> str:
@@ -36,8 +40,9 @@ class Backend(ABC):
     @abstractmethod
     def run(self, image: np.ndarray, style: np.ndarray | None,
             aux: np.ndarray | None) -> np.ndarray:
-        """image float32 (B,3,H,W) in [-1,1], style (B,S) or None, aux (B,A,H,W) or None
-        -> float32 (B,3,H,W) in [-1,1] (may be a buffer reused by the next call)."""
+        """image float32 (B,3,H,W) in the model's range (``norm``), style (B,S) or None, aux
+        (B,A,H,W) or None -> float32 (B,3,H,W) in that range (may be a buffer reused by the
+        next call)."""
 
     def run_frames(self, frames: np.ndarray, style: np.ndarray | None,
                    aux: np.ndarray | None) -> np.ndarray:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sim2real_gan.artifact import NET_RANGE, Normalisation
+
 from .base import Backend, BackendUnavailable
 
 
@@ -61,8 +63,9 @@ class OnnxRuntimeBackend(Backend):
     name = "onnxruntime"
 
     def __init__(self, onnx_path: str | Path, device: str = "cpu",
-                 threads: int | None = None, spin: bool = False) -> None:
-        super().__init__()
+                 threads: int | None = None, spin: bool = False, *,
+                 norm: Normalisation = NET_RANGE) -> None:
+        super().__init__(norm)
         try:
             import onnxruntime  # noqa: F401
         except ImportError as exc:

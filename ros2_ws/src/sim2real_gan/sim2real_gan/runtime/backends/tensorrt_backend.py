@@ -8,18 +8,24 @@ the TensorRT 10 Python API. Tests are marked ``tensorrt`` and skip without it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim2real_gan.export.engine_cache import (
+from sim2real_gan.artifact import NET_RANGE, ModelManifest, Normalisation
+
+from ..engine_cache import (
     BuildSettings,
     EngineKey,
     EngineMismatchError,
     check_engine_compatible,
+    make_profiles,
     select_profile,
 )
-
 from .base import Backend, BackendUnavailable
+
+if TYPE_CHECKING:
+    from . import BackendOptions
 
 
 def tensorrt_available() -> bool:
@@ -32,14 +38,37 @@ def tensorrt_available() -> bool:
     return torch.cuda.is_available()
 
 
+def start_tensorrt(artifact: Path, manifest: ModelManifest, device: str,
+                   opts: BackendOptions) -> TensorRTBackend:
+    """Load the cached engine for this model, GPU and TensorRT version (building it on the
+    first run, which takes minutes) and start a backend on ``device`` ("cuda:N")."""
+    if not tensorrt_available():
+        raise BackendUnavailable("tensorrt backend: the tensorrt package or a CUDA GPU "
+                                 "is missing")
+    import tensorrt as trt
+
+    from ..tensorrt_build import current_device, ensure_engine
+
+    index = int(device.split(":")[1])
+    resolutions = opts.resolutions or [tuple(manifest.working_resolution)]
+    settings = BuildSettings(fp16=opts.fp16, profiles=make_profiles(
+        resolutions, opts.max_batch, opts.dynamic_range, manifest.size_multiple))
+    plan = ensure_engine(artifact / manifest.onnx_file, manifest.onnx_sha256, settings,
+                         manifest.graph_inputs, cache_dir=opts.engine_cache_dir,
+                         force_update=opts.force_engine_update, device_index=index,
+                         model_name=f"{manifest.preset}")
+    key = EngineKey(manifest.onnx_sha256, current_device(index), trt.__version__, settings)
+    return TensorRTBackend(plan.engine_path, settings, key, device, norm=manifest.normalisation)
+
+
 class TensorRTBackend(Backend):
     """Runs a serialised engine; uint8 frames are normalised on the GPU by torch."""
 
     name = "tensorrt"
 
     def __init__(self, engine_path: str | Path, settings: BuildSettings, key: EngineKey,
-                 device: str = "cuda:0") -> None:
-        super().__init__()
+                 device: str = "cuda:0", *, norm: Normalisation = NET_RANGE) -> None:
+        super().__init__(norm)
         if not tensorrt_available():
             raise BackendUnavailable("tensorrt backend needs the tensorrt package and a CUDA "
                                      "GPU visible to torch")
@@ -126,13 +155,13 @@ class TensorRTBackend(Backend):
         with torch.inference_mode(), torch.cuda.stream(self.stream):
             f = torch.from_numpy(frames).pin_memory().to(self.device, non_blocking=True)
             img = self._buffers["image"]
-            img.copy_(f.permute(0, 3, 1, 2)).mul_(1 / 127.5).sub_(1)
+            img.copy_(self.norm.apply(f.permute(0, 3, 1, 2).float()))
             if style is not None:
                 self._buffers["style"].copy_(torch.from_numpy(style), non_blocking=True)
             if aux is not None:
                 self._buffers["aux"].copy_(torch.from_numpy(aux).pin_memory(), non_blocking=True)
             self._execute()
-            y = self._buffers["output"].add(1).mul_(127.5).round_().clamp_(0, 255)
+            y = self.norm.inverse().apply(self._buffers["output"]).round_().clamp_(0, 255)
             y = y.to(torch.uint8).permute(0, 2, 3, 1)
             host = torch.empty(y.shape, dtype=torch.uint8, pin_memory=True)
             host.copy_(y, non_blocking=True)

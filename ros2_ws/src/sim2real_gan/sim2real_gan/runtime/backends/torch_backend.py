@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from sim2real_gan.artifact import NET_RANGE, Normalisation
+
 from .base import Backend, BackendUnavailable
 
 MAX_GRAPHS = 4  # captured CUDA graphs kept (one per input shape), least recently used dropped
@@ -18,28 +20,29 @@ class _CapturedGraph:
     """One CUDA graph for a fixed (B,H,W): uint8 frames in, uint8 frames out, all on device."""
 
     def __init__(self, model: nn.Module, frames: torch.Tensor, style: torch.Tensor | None,
-                 aux: torch.Tensor | None, dtype: torch.dtype) -> None:
+                 aux: torch.Tensor | None, dtype: torch.dtype, norm: Normalisation) -> None:
         self.frames, self.style, self.aux = frames, style, aux
         self.graph = torch.cuda.CUDAGraph()
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
             for _ in range(3):  # warm-up (cuDNN autotune, allocator) outside the capture
-                _device_forward(model, frames, style, aux, dtype)
+                _device_forward(model, frames, style, aux, dtype, norm)
         torch.cuda.current_stream().wait_stream(side)
         with torch.cuda.graph(self.graph):
-            self.out = _device_forward(model, frames, style, aux, dtype)
+            self.out = _device_forward(model, frames, style, aux, dtype, norm)
 
 
 def _device_forward(model: nn.Module, frames: torch.Tensor, style: torch.Tensor | None,
-                    aux: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor:
-    """uint8 (B,H,W,3) on device -> uint8 (B,H,W,3): normalise, run, denormalise."""
-    x = frames.permute(0, 3, 1, 2).to(dtype).mul_(1 / 127.5).sub_(1)
+                    aux: torch.Tensor | None, dtype: torch.dtype,
+                    norm: Normalisation) -> torch.Tensor:
+    """uint8 (B,H,W,3) on device -> uint8 (B,H,W,3): normalise (``norm``), run, back."""
+    x = norm.apply(frames.permute(0, 3, 1, 2).to(dtype))
     x = x.contiguous(memory_format=torch.channels_last)
     s = style.to(dtype) if style is not None else None
     a = aux.to(dtype).contiguous(memory_format=torch.channels_last) if aux is not None else None
-    y = model(x, s, a)
-    return y.float().add_(1).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
+    y = norm.inverse().apply(model(x, s, a).float())
+    return y.round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
 
 
 class TorchBackend(Backend):
@@ -52,8 +55,9 @@ class TorchBackend(Backend):
     name = "torch"
 
     def __init__(self, model: nn.Module, device: str = "cpu", half: bool | None = None,
-                 cuda_graphs: bool = True, threads: int | None = None) -> None:
-        super().__init__()
+                 cuda_graphs: bool = True, threads: int | None = None, *,
+                 norm: Normalisation = NET_RANGE) -> None:
+        super().__init__(norm)
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise BackendUnavailable("torch backend: CUDA requested but torch.cuda is not "
                                      "available (CPU-only torch build or no GPU)")
@@ -106,7 +110,7 @@ class TorchBackend(Backend):
             if self.cuda_graphs:
                 out = self._replay(f, s, a)
             else:
-                out = _device_forward(self.model, f, s, a, self.dtype)
+                out = _device_forward(self.model, f, s, a, self.dtype, self.norm)
             host = torch.empty(out.shape, dtype=torch.uint8, pin_memory=True)
             host.copy_(out, non_blocking=True)
         self._stream.synchronize()
@@ -118,7 +122,7 @@ class TorchBackend(Backend):
         g = self._graphs.get(key)
         if g is None:
             g = _CapturedGraph(self.model, f.clone(), None if s is None else s.clone(),
-                               None if a is None else a.clone(), self.dtype)
+                               None if a is None else a.clone(), self.dtype, self.norm)
             self._graphs[key] = g
             if len(self._graphs) > MAX_GRAPHS:
                 self._graphs.popitem(last=False)

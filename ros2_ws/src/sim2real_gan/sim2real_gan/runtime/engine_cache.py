@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -172,11 +173,26 @@ def plan_engine(cache_dir: str | Path, key: EngineKey, *, model_name: str = "mod
     return EnginePlan(engine, meta, False, "cached engine matches", stale)
 
 
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory + rename
+    (cache files only; the runtime does not import ``export``, whose atomic helpers write
+    artifacts)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_engine_meta(plan: EnginePlan, key: EngineKey, engine_bytes: int) -> None:
     """Record the sidecar after the engine file is in place (atomic rename)."""
-    tmp = plan.meta_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"key": key.to_json(), "engine_bytes": engine_bytes}, indent=2))
-    os.replace(tmp, plan.meta_path)
+    doc = {"key": key.to_json(), "engine_bytes": engine_bytes}
+    atomic_write_bytes(plan.meta_path, json.dumps(doc, indent=2).encode())
 
 
 def check_engine_compatible(meta_path: str | Path, key: EngineKey) -> None:

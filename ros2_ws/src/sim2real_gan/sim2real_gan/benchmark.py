@@ -1,5 +1,8 @@
 """Benchmark: backend x preset x resolution, engine-only vs message-to-message, vs baseline.
 
+A tool beside the runtime (it exports random-weight artifacts and builds the PyTorch baseline,
+so it needs torch and ``sim2real_gan.export``); ``sim2real-gan bench`` runs it.
+
 Every timing is wall clock per frame (batch 1). ``engine`` is the network on prepared
 tensors (``Backend.run``); ``message`` is what the node does per frame: decode a
 ``sensor_msgs/Image`` (rgb8), translate (resize/pad, normalise, run, back to uint8), encode
@@ -175,8 +178,8 @@ def available_backends(device_filter: str | None = None) -> list[str]:
     """Backend labels that can start here, fastest first."""
     import torch
 
-    from .backends.onnxruntime_backend import cuda_provider_available
-    from .backends.tensorrt_backend import tensorrt_available
+    from sim2real_gan.runtime.backends.onnxruntime_backend import cuda_provider_available
+    from sim2real_gan.runtime.backends.tensorrt_backend import tensorrt_available
 
     cands = []
     if tensorrt_available():
@@ -202,12 +205,11 @@ def _cells(cfg: BenchConfig, backends: list[str]) -> Iterator[tuple[str, str, tu
 
 
 def _translator(backend_label: str, preset: str, artifacts: dict[str, Path], cfg: BenchConfig):
-    from sim2real_gan.export.artifact import ModelManifest
+    from sim2real_gan.artifact import ModelManifest, load_manifest
     from sim2real_gan.models import build_generator, get_preset
-
-    from .backends import BackendOptions, create_backend
-    from .backends.torch_backend import TorchBackend
-    from .translator import Translator
+    from sim2real_gan.runtime import BackendOptions, Translator
+    from sim2real_gan.runtime.backends import create_backend
+    from sim2real_gan.runtime.backends.torch_backend import TorchBackend
 
     name, device = backend_label.rsplit("-", 1)
     if name == BASELINE[0]:
@@ -217,8 +219,6 @@ def _translator(backend_label: str, preset: str, artifacts: dict[str, Path], cfg
         manifest = ModelManifest(preset=preset, style_dim=0, working_resolution=(256, 256),
                                  size_multiple=gen_cfg.size_multiple)
         return Translator(backend, manifest)
-    from sim2real_gan.export.artifact import load_manifest
-
     manifest = load_manifest(artifacts[preset])
     opts = BackendOptions(threads=cfg.threads, spin=cfg.spin, resolutions=[r for r in cfg.resolutions
                                                             if r[0] % manifest.size_multiple == 0
