@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from sim2real_gan.artifact import StyleError
 from sim2real_gan.node.params import (
     CAMERA_NODE,
     CAMERA_PARAMS,
@@ -105,12 +106,14 @@ def test_style_specs(text: str, kind: str, value: object) -> None:
 
 @pytest.mark.parametrize("text,needle", [
     ("seed:abc", "seed must be an integer"), ("seed:-1", "seed must be >= 0"),
-    ("image:", "is not random, seed:N"), ("", "expected random"),
-    ("colour:red", "is not random, seed:N"),
+    ("image:", "nothing after ':'"), ("", "expected random"),
+    ("colour:red", "is not random"),
 ])
-def test_bad_styles(text: str, needle: str) -> None:
-    with pytest.raises(ParameterError, match=needle):
+def test_bad_styles(text: str, needle: str, config: dict) -> None:
+    with pytest.raises(StyleError, match=needle):
         StyleSpec.parse(text)
+    with pytest.raises(ParameterError, match=needle):  # the node parameter: same parser
+        settings(config, style=text)
 
 
 def test_precision_maps_to_backend_options(config: dict) -> None:

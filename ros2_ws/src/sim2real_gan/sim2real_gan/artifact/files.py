@@ -2,9 +2,9 @@
 ``write_manifest``. No torch; ``onnx`` and ``safetensors`` only to read headers.
 
 ``load_manifest`` checks, in order, each failure one :class:`ArtifactError` line:
-JSON and schema (types, bounds) -> every file reference inside the model folder ->
-model.onnx present and matching its SHA-256 -> model.onnx's inputs and outputs vs model.json
--> fields against each other (style bank, aux registry, sizes) -> the style encoder graph ->
+JSON and schema (types, bounds) -> fields against each other (style bank, aux registry,
+sizes) -> every file reference inside the model folder -> model.onnx present and matching its
+SHA-256 -> model.onnx's inputs and outputs vs model.json -> the style encoder graph ->
 generator.safetensors readable (when present).
 """
 
@@ -86,7 +86,7 @@ def load_manifest(directory: str | Path, verify_hash: bool = True) -> ModelManif
         raise FileNotFoundError(f"model artifact directory not found: {directory}")
     path = directory / MANIFEST_FILE
     where = str(path)
-    manifest = ModelManifest.from_json(read_manifest_doc(path), where, validate=False)
+    manifest = ModelManifest.from_json(read_manifest_doc(path), where)
     onnx_path = _required(directory, manifest.onnx_file, "onnx.file", where)
     encoder = (None if manifest.style_encoder_file is None else
                _required(directory, manifest.style_encoder_file, "style_encoder", where))
@@ -98,7 +98,6 @@ def load_manifest(directory: str | Path, verify_hash: bool = True) -> ModelManif
                             f"{onnx_path.name}: the file is corrupt or was replaced; re-export "
                             f"the model")
     check_generator_graph(manifest, onnx_path, where)
-    manifest.validate(where)
     if encoder is not None:
         check_encoder_graph(manifest, encoder, where)
     if weights.is_file():

@@ -112,8 +112,7 @@ class ModelManifest:
         """Parse a ``model.json`` document; raises :class:`ArtifactError` naming the bad field.
 
         Types and bounds are checked here; ``validate`` also checks the fields against each
-        other (:meth:`validate`). ``load_manifest`` checks the ONNX graph in between, so a
-        wrong ``style_dim`` is reported against the graph rather than against the style bank.
+        other (:meth:`validate`); ``load_manifest`` then checks them against the files.
         """
         doc = as_object(doc, where, "(document)")
         _check_format(doc, where)
@@ -167,6 +166,10 @@ class ModelManifest:
         if any(v % m or not m <= v <= MAX_SIDE for v in self.working_resolution):
             raise fail(where, "working_resolution", f"[H, W], multiples of size_multiple {m} "
                        f"in [{m}, {MAX_SIDE}]", list(self.working_resolution))
+        lengths = {len(code) for code in self.styles.values()}
+        if len(lengths) == 1 and lengths != {self.style_dim}:  # all codes agree: style_dim is off
+            raise fail(where, "style_dim", f"{lengths.pop()} (the length of every code in styles)",
+                       self.style_dim)
         for name, code in self.styles.items():
             if len(code) != self.style_dim:
                 raise fail(where, f"styles.{name}", f"{self.style_dim} values (style_dim)",

@@ -64,7 +64,7 @@ def _torch(artifact: Path, manifest: ModelManifest, device: str, opts: BackendOp
         raise BackendUnavailable(f"torch backend: {weights} is missing (the artifact carries "
                                  f"no PyTorch weights); use onnxruntime or tensorrt")
     if device.startswith("cuda") and not nvidia_gpu_possible():
-        raise BackendUnavailable("torch backend: no NVIDIA GPU driver on this machine")
+        raise BackendUnavailable("torch backend: no CUDA device (no NVIDIA GPU driver on this machine)")
     from .torch_backend import TorchBackend  # imports torch: only when torch is chosen
 
     dev = "cpu" if device == "cpu" else _cuda_index(device)
@@ -78,7 +78,7 @@ def _tensorrt(artifact: Path, manifest: ModelManifest, device: str,
     if device == "cpu":
         raise ValueError("tensorrt backend runs on CUDA only; got device 'cpu'")
     if not nvidia_gpu_possible():
-        raise BackendUnavailable("tensorrt backend: no NVIDIA GPU driver on this machine")
+        raise BackendUnavailable("tensorrt backend: no CUDA device (no NVIDIA GPU driver on this machine)")
     from .tensorrt_backend import start_tensorrt  # imports tensorrt and torch
 
     return start_tensorrt(artifact, manifest, _cuda_index(device), opts)
@@ -137,7 +137,7 @@ def resolve_backend(name: str, artifact: str | Path, manifest: ModelManifest,
         if device is not None and not dev.startswith(device.split(":")[0]):
             continue
         if dev == "cuda" and not nvidia_gpu_possible():
-            reasons.append(f"{cand}-{dev}: no NVIDIA GPU driver")
+            reasons.append(f"{cand}-{dev}: no CUDA device (no NVIDIA GPU driver)")
             continue
         try:
             backend = create_backend(cand, artifact, manifest, device or dev, options)
