@@ -13,6 +13,8 @@ from collections.abc import Iterator
 
 import numpy as np
 import torch
+from sim2real_gan.artifact import NET_RANGE
+from sim2real_gan.artifact.pixels import to_net
 from torch.utils.data import Dataset, Sampler
 
 from .augment import augment_pair, crop_frame
@@ -84,8 +86,8 @@ def _perm_index(n: int, size: int, seed: int, salt: int, cache: dict) -> int:
 
 
 def _image(a: np.ndarray) -> torch.Tensor:
-    """uint8 (H,W,3) -> float (3,H,W) in [-1,1]."""
-    return torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1).float() / 127.5 - 1
+    """uint8 (H,W,3) -> float (3,H,W) in the network's range (NET_RANGE, [-1,1])."""
+    return torch.from_numpy(to_net(a, NET_RANGE))
 
 
 def _aux(fr: dict, names: tuple[str, ...]) -> torch.Tensor:

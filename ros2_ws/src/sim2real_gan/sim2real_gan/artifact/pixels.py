@@ -2,9 +2,10 @@
 
 ``to_net`` / ``from_net`` map uint8 (H,W,3) or (B,H,W,3) RGB to float32 (3,H,W) or (B,3,H,W)
 and back through a :class:`~sim2real_gan.artifact.registry.Normalisation` (the runtime reads it
-from model.json; training and checkpoints use :data:`NET_RANGE`, ``[-1, 1]``). OpenCV does
-the per-plane work in one pass each, saturating and rounding on the way back, optionally into
-caller-owned buffers so a per-frame loop allocates nothing but its output.
+from model.json; training and checkpoints use :data:`NET_RANGE`, ``[-1, 1]``). Forward is a
+256-entry lookup table computed in double precision (so 0 and 255 map exactly onto the range
+ends), applied per plane by OpenCV; back is one OpenCV pass per plane, rounding and
+saturating. Both can write into caller-owned buffers.
 
 >>> x = np.arange(256, dtype=np.uint8).reshape(16, 16, 1).repeat(3, 2)
 >>> bool((from_net(to_net(x, NET_RANGE), NET_RANGE) == x).all())
@@ -12,6 +13,8 @@ True
 """
 
 from __future__ import annotations
+
+import functools
 
 import cv2
 import numpy as np
@@ -31,7 +34,8 @@ def check_frames(frames: object, what: str = "rgb", batched: bool | None = False
     Args:
         batched: False: one frame (H,W,3); True: a batch (N,H,W,3); None: either.
     Raises:
-        InputError: not a numpy array, not uint8, wrong rank, not 3 channels or empty.
+        InputError: not a numpy array, not uint8, wrong rank, not 3 channels, or H or W 0
+            (an empty batch, N = 0, passes).
     """
     ranks = {False: (3,), True: (4,), None: (3, 4)}[batched]
     shape = {3: "(H,W,3)", 4: "(N,H,W,3)"}
@@ -41,9 +45,15 @@ def check_frames(frames: object, what: str = "rgb", batched: bool | None = False
                          f"{type(frames).__name__}")
     if frames.dtype != np.uint8 or frames.ndim not in ranks or frames.shape[-1] != 3:
         raise InputError(f"{what}: expected uint8 {want} RGB, got {frames.dtype} {frames.shape}")
-    if 0 in frames.shape:
+    if 0 in frames.shape[-3:-1]:
         raise InputError(f"{what}: empty image {frames.shape}")
     return frames
+
+
+@functools.lru_cache(maxsize=8)
+def _lut(norm: Normalisation) -> np.ndarray:
+    """float32 (256,): the network value of each pixel value, rounded once from double."""
+    return norm.apply(np.arange(256, dtype=np.float64)).astype(np.float32)
 
 
 def to_net(frames: np.ndarray, norm: Normalisation = NET_RANGE,
@@ -60,10 +70,10 @@ def to_net(frames: np.ndarray, norm: Normalisation = NET_RANGE,
     if res4.shape != (b, 3, h, w) or res4.dtype != np.float32:
         raise ValueError(f"to_net: out must be float32 {(b, 3, h, w)}, got {res.dtype} "
                          f"{res.shape}")
+    lut = _lut(norm)
     for i in range(b):
         for c, plane in enumerate(cv2.split(batch[i])):
-            cv2.addWeighted(plane, norm.scale, plane, 0.0, norm.offset, dst=res4[i, c],
-                            dtype=cv2.CV_32F)
+            cv2.LUT(plane, lut, dst=res4[i, c])
     return res if frames.ndim == 4 or out is not None else res[0]
 
 

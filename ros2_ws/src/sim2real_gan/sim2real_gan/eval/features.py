@@ -26,6 +26,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from sim2real_gan.artifact.pixels import check_frames
+
 __all__ = ["FeatureNetConfig", "RealFeatureNet", "train_feature_net", "load_or_train_feature_net",
            "default_cache_dir"]
 
@@ -99,8 +101,7 @@ def _class_fractions(labels: np.ndarray, num_classes: int) -> torch.Tensor:
 
 
 def _images_tensor(images: np.ndarray) -> torch.Tensor:
-    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
-        raise ValueError(f"images: expected (N,H,W,3) uint8, got {images.shape} {images.dtype}")
+    check_frames(images, "images", batched=True)
     return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255.0)
 
 

@@ -16,6 +16,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from sim2real_gan.artifact import NET_RANGE, seed_style
+from sim2real_gan.artifact.pixels import from_net, to_net
+
 from .data import Sequences
 
 __all__ = ["Method", "Identity", "ArtifactMethod", "CheckpointMethod", "load_method",
@@ -113,8 +116,6 @@ class CheckpointMethod:
         self.model, self.cfg = load_generator(self.path)
 
     def _style_code(self, index: int) -> torch.Tensor | None:
-        from sim2real_gan.runtime.styles import seed_style
-
         if not self.cfg.style_dim:
             return None
         seed = _style_for(self.style, index)
@@ -141,12 +142,11 @@ class CheckpointMethod:
         out = []
         start = time.perf_counter()
         for i in tqdm(range(n), desc=self.name, disable=not progress, leave=False):
-            x = torch.from_numpy(seqs.rgb["sim"][i]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+            x = torch.from_numpy(to_net(seqs.rgb["sim"][i], NET_RANGE))
             code = self._style_code(i)
             style = None if code is None else code[None].expand(t, -1)
             y = self.model(x, style, self._aux(seqs, i))
-            y = ((y.clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8)
-            out.append(y.permute(0, 2, 3, 1).numpy())
+            out.append(from_net(y.numpy(), NET_RANGE))
         self.seconds = time.perf_counter() - start
         return np.stack(out)
 

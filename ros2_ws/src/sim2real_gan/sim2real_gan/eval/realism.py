@@ -20,14 +20,15 @@ import torch.nn.functional as F
 from torchmetrics.image.kid import KernelInceptionDistance
 from tqdm import tqdm
 
+from sim2real_gan.artifact.pixels import check_frames
+
 __all__ = ["frechet_distance", "RealismScore", "RealismScorer", "InceptionFeatures", "load_inception",
            "DomainClassifierConfig", "domain_classifier_accuracy"]
 
 
 def _to_tensor(images: np.ndarray) -> torch.Tensor:
     """(N,H,W,3) uint8 -> (N,3,H,W) float in [0,1]."""
-    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
-        raise ValueError(f"images: expected (N,H,W,3) uint8, got {images.shape} {images.dtype}")
+    check_frames(images, "images", batched=True)
     return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255.0)
 
 

@@ -15,6 +15,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from sim2real_gan.artifact.pixels import check_frames
+
 __all__ = ["SegmenterConfig", "SmallUNet", "train_segmenter", "predict", "confusion_matrix",
            "IoUScore", "iou_from_confusion", "score_segmentation"]
 
@@ -63,8 +65,7 @@ class SmallUNet(nn.Module):
 
 
 def _check_pairs(images: np.ndarray, labels: np.ndarray, num_classes: int) -> None:
-    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
-        raise ValueError(f"images: expected (N,H,W,3) uint8, got {images.shape} {images.dtype}")
+    check_frames(images, "images", batched=True)
     if labels.shape != images.shape[:3]:
         raise ValueError(f"labels: expected {images.shape[:3]} to match images, got {labels.shape}")
     if labels.size and int(labels.max()) >= num_classes:
@@ -111,8 +112,7 @@ def train_segmenter(images: np.ndarray, labels: np.ndarray, cfg: SegmenterConfig
 @torch.no_grad()
 def predict(model: SmallUNet, images: np.ndarray, batch: int = 32) -> np.ndarray:
     """(N,H,W,3) uint8 -> (N,H,W) uint8 predicted class ids."""
-    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
-        raise ValueError(f"images: expected (N,H,W,3) uint8, got {images.shape} {images.dtype}")
+    check_frames(images, "images", batched=True)
     model.eval()
     out = [model(_to_tensor(images[i:i + batch])).argmax(1).to(torch.uint8)
            for i in range(0, images.shape[0], batch)]

@@ -11,14 +11,15 @@ import numpy as np
 import torch
 from torchmetrics.functional.image import structural_similarity_index_measure
 
+from sim2real_gan.artifact.pixels import check_frames
+
 __all__ = ["luminance", "ssim"]
 
 
 def luminance(frames: np.ndarray) -> torch.Tensor:
     """(N,H,W,3) uint8 RGB -> (N,1,H,W) float32 luminance in [0,1]."""
     arr = np.asarray(frames)
-    if arr.ndim != 4 or arr.shape[-1] != 3 or arr.dtype != np.uint8:
-        raise ValueError(f"expected (N,H,W,3) uint8 frames, got {arr.shape} {arr.dtype}")
+    check_frames(arr, "frames", batched=True)
     rgb = torch.from_numpy(arr).float().div_(255.0)
     y = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
     return y[:, None]
