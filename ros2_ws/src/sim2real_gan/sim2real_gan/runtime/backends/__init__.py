@@ -65,8 +65,10 @@ def _torch(artifact: Path, manifest: ModelManifest, device: str, opts: BackendOp
                                  f"no PyTorch weights); use onnxruntime or tensorrt")
     if device.startswith("cuda") and not nvidia_gpu_possible():
         raise BackendUnavailable("torch backend: no CUDA device (no NVIDIA GPU driver on this machine)")
-    from .torch_backend import TorchBackend  # imports torch: only when torch is chosen
-
+    try:
+        from .torch_backend import TorchBackend  # imports torch: only when torch is chosen
+    except ImportError as exc:
+        raise BackendUnavailable(f"torch backend: torch cannot be imported ({exc})") from exc
     dev = "cpu" if device == "cpu" else _cuda_index(device)
     return TorchBackend.from_checkpoint(artifact, dev, half=opts.half,
                                         cuda_graphs=opts.cuda_graphs, threads=opts.threads,
@@ -112,8 +114,10 @@ def _default_device(name: str) -> str:
     if name == "torch":
         if not nvidia_gpu_possible():
             return "cpu"
-        import torch  # torch was chosen: ask it
-
+        try:
+            import torch  # torch was chosen: ask it
+        except ImportError:
+            return "cpu"  # the factory then reports that torch is missing
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "onnxruntime":
         from .onnxruntime_backend import cuda_provider_available
