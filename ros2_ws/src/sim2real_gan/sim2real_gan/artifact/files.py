@@ -48,11 +48,12 @@ def write_manifest(directory: Path, manifest: ModelManifest) -> Path:
 
 
 def inside(directory: Path, name: str, field: str, where: str) -> Path:
-    """``directory / name`` when it stays inside ``directory`` (no absolute path, no ``..``,
-    no link leading out); else an error naming ``field``."""
+    """``directory / name`` when the name stays inside ``directory``: relative, no ``..``,
+    not the folder itself; else an error naming ``field``. (Links placed in the folder by
+    whoever installed it are followed: ``colcon build --symlink-install`` makes every file
+    of an installed model a link into the source tree.)"""
     rel = Path(name)
-    target = (directory / rel).resolve()
-    if rel.is_absolute() or ".." in rel.parts or not target.is_relative_to(directory.resolve()):
+    if rel.is_absolute() or ".." in rel.parts or rel.anchor or not rel.parts:
         raise fail(where, field, f"a file name inside the model folder {directory}", name)
     return directory / rel
 

@@ -29,19 +29,22 @@ class TensorInfo:
         return self.dims[i] if i < len(self.dims) else None
 
 
-def read_graph_io(path: Path) -> tuple[list[TensorInfo], list[TensorInfo]]:
+def read_graph_io(path: Path, where: str = "", field: str = "onnx.file"
+                  ) -> tuple[list[TensorInfo], list[TensorInfo]]:
     """(inputs, outputs) of an ONNX file; initializers listed as inputs are left out.
 
     Raises:
-        ArtifactError: the file is not a readable ONNX model.
+        ArtifactError: the file is not a readable ONNX model (naming ``field`` of ``where``).
     """
     import onnx
 
     try:
         model = onnx.load(str(path), load_external_data=False)
     except Exception as exc:  # noqa: BLE001 - protobuf raises its own DecodeError types
-        raise ArtifactError(f"{path}: not a readable ONNX model ({type(exc).__name__}: "
-                            f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})") from exc
+        detail = str(exc).splitlines()[0] if str(exc) else "no detail"
+        raise fail(where or str(path), field, "a readable ONNX model",
+                   f"{path.name} that does not parse ({type(exc).__name__}: {detail})",
+                   literal=True) from exc
     inits = {i.name for i in model.graph.initializer}
     ins = [_info(v) for v in model.graph.input if v.name not in inits]
     return ins, [_info(v) for v in model.graph.output]
@@ -57,7 +60,7 @@ def _info(value) -> TensorInfo:  # noqa: ANN001 - onnx.ValueInfoProto
 def check_generator_graph(manifest: ModelManifest, path: Path, where: str) -> None:
     """model.onnx vs model.json: input/output names, float32 I/O, 3 image and output
     channels, style width == style_dim, aux width == the aux streams' channel count."""
-    ins, outs = read_graph_io(path)
+    ins, outs = read_graph_io(path, where, "onnx.file")
     names = [i.name for i in ins]
     if names != manifest.graph_inputs:
         raise ArtifactError(f"{where}: inputs: expected {manifest.graph_inputs} (model.json), "
@@ -86,7 +89,7 @@ def check_generator_graph(manifest: ModelManifest, path: Path, where: str) -> No
 
 def check_encoder_graph(manifest: ModelManifest, path: Path, where: str) -> None:
     """style_encoder.onnx: input ``image`` with 3 channels, output ``style`` of style_dim."""
-    ins, outs = read_graph_io(path)
+    ins, outs = read_graph_io(path, where, "style_encoder")
     if [i.name for i in ins] != [ENCODER_INPUT] or [o.name for o in outs] != [ENCODER_OUTPUT]:
         raise ArtifactError(f"{where}: style_encoder: expected {path.name} with input "
                             f"[{ENCODER_INPUT!r}] and output [{ENCODER_OUTPUT!r}], found inputs "
