@@ -19,6 +19,7 @@ one-line deprecation warning.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,7 +79,7 @@ class StyleSpec:
         elif _INT_RE.fullmatch(t):
             spec = cls("seed", _seed(t))
         elif looks_like_path(t):
-            spec = cls("image", str(Path(t).expanduser()))
+            spec = cls("image", os.path.expanduser(t))
         elif sep:
             raise StyleError(f"style: {t!r} is not {STYLE_SYNTAX} (style names have no ':')")
         else:
@@ -126,7 +127,7 @@ def _parse_old(kind: str, rest: str, text: str) -> StyleSpec:
     if kind == "seed":
         value = _seed(rest)
     elif kind == "image":
-        value = str(Path(rest).expanduser())
+        value = os.path.expanduser(rest)
     spec = StyleSpec(kind, value)
     if text not in _warned:
         _warned.add(text)
