@@ -17,6 +17,8 @@ import onnx
 import torch
 from torch import nn
 
+from sim2real_gan.artifact import NET_RANGE
+
 log = logging.getLogger(__name__)
 
 MIN_OPSET = 17
@@ -67,11 +69,12 @@ def input_names(style_dim: int, aux_channels: int) -> list[str]:
 
 def example_inputs(style_dim: int, aux_channels: int, hw: tuple[int, int],
                    batch: int = 1, seed: int = 0) -> dict[str, torch.Tensor]:
-    """Random graph inputs by name: image (B,3,H,W) in [-1,1], style (B,S) ~ N(0,1),
-    aux (B,A,H,W) in [0,1] (only the inputs the graph has)."""
+    """Random graph inputs by name: image (B,3,H,W) uniform over the network range
+    (NET_RANGE, [-1,1]), style (B,S) ~ N(0,1), aux (B,A,H,W) in [0,1] (only the inputs the
+    graph has)."""
     g = torch.Generator().manual_seed(seed)
     h, w = hw
-    out = {"image": torch.rand(batch, 3, h, w, generator=g) * 2 - 1}
+    out = {"image": NET_RANGE.apply(torch.rand(batch, 3, h, w, generator=g) * 255.0)}
     if style_dim:
         out["style"] = torch.randn(batch, style_dim, generator=g)
     if aux_channels:
