@@ -97,7 +97,11 @@ def test_refuses_overwrite_then_force(tmp_path: Path, artifact: Path, sim_bag: P
     out.mkdir()
     (out / "keep.txt").write_text("mine")
     assert _run(sim_bag, out, "--model", artifact) == 2
+    assert _run(sim_bag, out, "--model", artifact, "--force") == 2  # not our output: kept
     assert (out / "keep.txt").read_text() == "mine"
+    out = tmp_path / "out2"
+    assert _run(sim_bag, out, "--model", artifact) == 0
+    assert _run(sim_bag, out, "--model", artifact) == 2  # ours, but no --force
     assert _run(sim_bag, out, "--model", artifact, "--force", "--storage", "sqlite3",
                 "--keep-input") == 0
     with BagReader(out) as r:

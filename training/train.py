@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -22,6 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="continue from a run directory or checkpoints/step_N directory")
     p.add_argument("--out", default=None, help="shortcut for --set out_dir=DIR")
     p.add_argument("--steps", type=int, default=None, help="shortcut for --set steps=N")
+    p.add_argument("--force", action="store_true",
+                   help="replace the run directory if it holds a previous training run")
     p.add_argument("--print-config", action="store_true",
                    help="print the resolved config as YAML and exit")
 
@@ -42,11 +45,25 @@ def run(args: argparse.Namespace) -> int:
     if args.print_config:
         print(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         return 0
+    from sim2real_gan.io.run_dir import claim_run_dir
+
     try:
-        Trainer(cfg, resume=args.resume).fit()
+        with claim_run_dir(cfg.out_dir, _inputs(cfg), args.force, args.resume):
+            Trainer(cfg, resume=args.resume).fit()
     finally:
         cleanup()
     return 0
+
+
+def _inputs(cfg: Any) -> list[str]:
+    """Paths the run reads (data, data caches, teacher, segmenter): the run dir keeps off."""
+    out = [p for src in (cfg.data.sim, cfg.data.real) if src is not None
+           for p in (*src.paths, src.cache) if p]
+    if cfg.teacher:
+        out.append(cfg.teacher)
+    if cfg.loss.segmenter not in ("", "auto", "auto-sim"):
+        out.append(cfg.loss.segmenter)
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,6 +9,7 @@ import os
 import platform
 from pathlib import Path
 
+from sim2real_gan.cli.argtypes import non_negative_int, positive_int, positive_seconds, threads
 from sim2real_gan.cli.export import _resolution
 
 log = logging.getLogger("sim2real_gan.bench")
@@ -40,13 +41,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resolutions", type=_resolutions,
                    default=[(256, 256), (512, 512), (720, 1280), (1080, 1920)],
                    help="comma list of WxH (default 256x256,512x512,1280x720,1920x1080)")
-    p.add_argument("--iters", type=int, default=50, help="timed frames per cell (default 50)")
-    p.add_argument("--warmup", type=int, default=3, help="untimed frames first (default 3)")
-    p.add_argument("--max-seconds", type=float, default=10.0,
+    p.add_argument("--iters", type=positive_int, default=50, help="timed frames per cell (default 50)")
+    p.add_argument("--warmup", type=non_negative_int, default=3, help="untimed frames first (default 3)")
+    p.add_argument("--max-seconds", type=positive_seconds, default=10.0,
                    help="stop a cell's path after this long (>= 3 samples; default 10)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads for onnxruntime/torch (default: usable cores)")
-    p.add_argument("--batch", type=int, default=0,
+    p.add_argument("--threads", type=threads, default=None,
+                   help="CPU threads for onnxruntime/torch, 1..cores (default: usable cores)")
+    p.add_argument("--batch", type=non_negative_int, default=0,
                    help="also time translate_batch of N frames (throughput path; default off)")
     p.add_argument("--spin", action="store_true",
                    help="let onnxruntime worker threads busy-wait (default: they sleep)")
@@ -55,6 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="smoke run: tiny preset, 64x64, 3 frames (for tests)")
     p.add_argument("--markdown", type=Path, default=None, help="also write a Markdown table")
     p.add_argument("--json", type=Path, default=None, help="also write all numbers as JSON")
+    p.add_argument("--force", action="store_true",
+                   help="replace existing --markdown / --json files")
     p.set_defaults(func=run)
 
 
@@ -73,7 +76,11 @@ def run(args: argparse.Namespace) -> int:
         rows_to_json,
         run_benchmark,
     )
+    from sim2real_gan.io.outputs import check_file_output
 
+    for path, suffix in ((args.markdown, ".md"), (args.json, ".json")):
+        if path is not None:  # before the (long) run
+            check_file_output(path, "bench", args.force, suffix)
     cfg = BenchConfig(backends=args.backends, presets=args.presets,
                       resolutions=args.resolutions, warmup=args.warmup, iters=args.iters,
                       max_seconds=args.max_seconds, baseline=not args.no_baseline,
@@ -93,8 +100,16 @@ def run(args: argparse.Namespace) -> int:
     print(f"machine: {before}; measured matmul peak: {peaks}")
     print(format_table(rows))
     if args.markdown:
-        args.markdown.write_text(f"Machine: {before}; matmul peak {peaks}\n\n"
-                                 + format_table(rows, markdown=True) + "\n")
+        _write(args.markdown, f"Machine: {before}; matmul peak {peaks}\n\n"
+               + format_table(rows, markdown=True) + "\n")
     if args.json:
-        args.json.write_text(json.dumps(rows_to_json(rows, info), indent=2) + "\n")
+        _write(args.json, json.dumps(rows_to_json(rows, info), indent=2) + "\n")
     return 0
+
+
+def _write(path: Path, text: str) -> None:
+    """Write ``text`` atomically (checked by ``check_file_output`` before the run)."""
+    from sim2real_gan.io.staging import atomic_path
+
+    with atomic_path(path, replace=True) as built:
+        built.write_text(text, encoding="utf-8")

@@ -1,6 +1,7 @@
 """``sim2real-gan demo``: simulator -> translator -> rosbag2, a preview and a throughput line.
 
-Writes into ``--out`` (default ``./demo_out``):
+Writes the folder ``--out`` (default ``./demo_out``) as one atomic output (a failure or an
+interruption leaves nothing; ``--force`` replaces only a previous demo folder, docs/safety.md):
   sim_bag/            the simulated input (``/sim/camera/*``: image, labels, depth, uv, flow)
   realistic_bag/      ``/realistic/camera/*``: translated image + the preserved labels
   preview.mp4|.gif    input | translated | labels, side by side, every frame
@@ -20,14 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from sim2real_gan.cli.translate_bag import add_model_args, load_translator, make_step
+from sim2real_gan.cli.argtypes import positive_int
+from sim2real_gan.cli.translate_bag import add_model_args, load_translator, make_step, model_inputs
 
 log = logging.getLogger("sim2real_gan.demo")
 
 IMAGE_TOPIC = "/sim/camera/image_raw"
 SEG_TOPIC = "/sim/camera/segmentation"
-OUTPUTS = ("sim_bag", "realistic_bag", "preview.mp4", "preview.gif", "preview_strip.png",
-           "summary.json")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "and write a side-by-side preview and a throughput line.")
     p.add_argument("--out", type=Path, default=Path("demo_out"),
                    help="output directory (default ./demo_out)")
-    p.add_argument("--frames", type=int, default=120, help="number of frames (default 120)")
+    p.add_argument("--frames", type=positive_int, default=120,
+                   help="number of frames (default 120)")
     p.add_argument("--size", type=str, default="256x256", metavar="WxH",
                    help="image size (default 256x256)")
     p.add_argument("--seed", type=int, default=0, help="scene seed of the simulator (default 0)")
@@ -46,9 +47,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="bag storage (default mcap)")
     p.add_argument("--preview", choices=("mp4", "gif"), default="mp4",
                    help="preview format (default mp4)")
-    p.add_argument("--strip-frames", type=int, default=4,
+    p.add_argument("--strip-frames", type=positive_int, default=4,
                    help="frames in preview_strip.png (default 4)")
-    p.add_argument("--force", action="store_true", help="replace earlier demo outputs in --out")
+    p.add_argument("--force", action="store_true",
+                   help="replace --out if it is a previous demo folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_model_args(p)
     p.set_defaults(func=run)
@@ -120,46 +122,53 @@ class _PreviewSink:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sim2real_gan.pipeline.bag_translate import BagTranslateConfig, translate_bag
-    from sim2real_gan.pipeline.sim_source import simulate_to_bag
+    from sim2real_gan.io.outputs import check_output, staged_output
     from sim2real_gan.runtime import BackendUnavailable
 
     width, height = _size(args.size)
-    if args.frames < 1 or args.strip_frames < 1:
-        raise ValueError(f"--frames and --strip-frames must be >= 1, got {args.frames}, "
-                         f"{args.strip_frames}")
-    out: Path = args.out
-    existing = [n for n in OUTPUTS if (out / n).exists()]
-    if existing and not args.force:
-        raise FileExistsError(f"{out} already holds demo outputs {existing} (use --force)")
+    inputs = model_inputs(args)
+    check_output(args.out, "demo", inputs, args.force)  # before the model loads
     try:
         translator = load_translator(args)
     except BackendUnavailable as exc:
         log.error("%s", exc)
         return 2
-    out.mkdir(parents=True, exist_ok=True)
-    progress = not args.no_progress
     try:
-        sim_fps = simulate_to_bag(out / "sim_bag", frames=args.frames, width=width,
-                                  height=height, seed=args.seed, storage=args.storage,
-                                  overwrite=args.force, progress=progress)
-        step = make_step(translator, IMAGE_TOPIC)
-        _warm_up(translator, height, width)
-        sink = _PreviewSink(out, args.preview, args.frames, args.strip_frames)
-        t0 = time.perf_counter()
-        try:
-            report = translate_bag(out / "sim_bag", out / "realistic_bag", step,
-                                   BagTranslateConfig(image_topic=IMAGE_TOPIC,
-                                                      storage=args.storage, progress=progress,
-                                                      overwrite=args.force),
-                                   on_frame=sink)
-        except BaseException:
-            sink.close(out, failed=True)
-            raise
-        wall = time.perf_counter() - t0 - sink.seconds
-        sink.close(out)
+        with staged_output(args.out, "demo", inputs, args.force) as out:
+            out.mkdir()
+            summary, sink_path, topics = _demo(args, translator, out, width, height)
     finally:
         translator.close()
+    print(summary["line"])
+    print(f"wrote {args.out / 'realistic_bag'} ({', '.join(sorted(topics))}), "
+          f"{args.out / sink_path.name}, {args.out / 'preview_strip.png'}")
+    return 0
+
+
+def _demo(args: argparse.Namespace, translator: Any, out: Path, width: int, height: int
+          ) -> tuple[dict, Path, dict]:
+    """Simulate, translate and preview into the new folder ``out``; returns (summary, preview
+    path, output topics)."""
+    from sim2real_gan.pipeline.bag_translate import BagTranslateConfig, translate_bag
+    from sim2real_gan.pipeline.sim_source import simulate_to_bag
+
+    progress = not args.no_progress
+    sim_fps = simulate_to_bag(out / "sim_bag", frames=args.frames, width=width, height=height,
+                              seed=args.seed, storage=args.storage, progress=progress)
+    step = make_step(translator, IMAGE_TOPIC)
+    _warm_up(translator, height, width)
+    sink = _PreviewSink(out, args.preview, args.frames, args.strip_frames)
+    t0 = time.perf_counter()
+    try:
+        report = translate_bag(out / "sim_bag", out / "realistic_bag", step,
+                               BagTranslateConfig(image_topic=IMAGE_TOPIC, storage=args.storage,
+                                                  progress=progress),
+                               on_frame=sink)
+    except BaseException:
+        sink.close(out, failed=True)
+        raise
+    wall = time.perf_counter() - t0 - sink.seconds
+    sink.close(out)
     summary = {
         "size": [width, height], "frames": report.frames_out, "frames_in": report.images_in,
         "backend": translator.backend.label, "model_preset": translator.manifest.preset,
@@ -169,20 +178,14 @@ def run(args: argparse.Namespace) -> int:
         "simulator_fps": round(sim_fps, 2),
         "drops": report.stats.frame_drops,
     }
-    line = (f"throughput {width}x{height} on {summary['backend']} ({summary['model_preset']}): "
-            f"engine {summary['engine_fps']:.1f} fps, message path (decode+translate+encode) "
-            f"{summary['message_path_fps']:.1f} fps, bag to bag (read+sync+path+write) "
-            f"{summary['bag_to_bag_fps']:.1f} fps; simulator {summary['simulator_fps']:.1f} fps; "
-            f"{report.frames_out}/{report.images_in} frames")
-    summary["line"] = line
-    stale = out / ("preview.gif" if args.preview == "mp4" else "preview.mp4")
-    if stale.exists():  # from an earlier --preview choice
-        stale.unlink()
+    summary["line"] = (
+        f"throughput {width}x{height} on {summary['backend']} ({summary['model_preset']}): "
+        f"engine {summary['engine_fps']:.1f} fps, message path (decode+translate+encode) "
+        f"{summary['message_path_fps']:.1f} fps, bag to bag (read+sync+path+write) "
+        f"{summary['bag_to_bag_fps']:.1f} fps; simulator {summary['simulator_fps']:.1f} fps; "
+        f"{report.frames_out}/{report.images_in} frames")
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(line)
-    print(f"wrote {out / 'realistic_bag'} ({', '.join(sorted(report.output_topics))}), "
-          f"{sink.path}, {out / 'preview_strip.png'}")
-    return 0
+    return summary, sink.path, report.output_topics
 
 
 def _warm_up(translator: Any, height: int, width: int, runs: int = 2) -> None:

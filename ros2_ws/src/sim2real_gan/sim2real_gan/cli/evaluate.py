@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from sim2real_gan.artifact import BACKEND_CHOICES
+from sim2real_gan.cli.argtypes import positive_int, threads_or_zero
 
 log = logging.getLogger("sim2real_gan.evaluate")
 
@@ -30,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "checkpoint (config.json) or a training run directory (checkpoints/latest); "
                    "repeatable")
     p.add_argument("--out", type=Path, required=True, help="report directory to create")
-    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    p.add_argument("--force", action="store_true",
+                   help="replace OUT if it is a previous evaluate report (docs/safety.md)")
     p.add_argument("--ours", default=None,
                    help="model name checked against the targets (default: the first --model)")
     p.add_argument("--baseline", default=None,
@@ -38,12 +40,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", choices=sorted(PROFILES), default="small",
                    help="protocol size preset (default small: 64x64, 8 test sequences x 8 "
                    "frames, segmenters 300 steps)")
-    p.add_argument("--size", type=int, default=None, help="frame width = height (multiple of 4)")
-    p.add_argument("--frames", type=int, default=None, help="frames per sequence (>= 2)")
-    p.add_argument("--test-sequences", type=int, default=None, help="held-out test sequences")
-    p.add_argument("--train-sequences", type=int, default=None,
+    p.add_argument("--size", type=positive_int, default=None,
+                   help="frame width = height (multiple of 4)")
+    p.add_argument("--frames", type=positive_int, default=None,
+                   help="frames per sequence (>= 2)")
+    p.add_argument("--test-sequences", type=positive_int, default=None,
+                   help="held-out test sequences")
+    p.add_argument("--train-sequences", type=positive_int, default=None,
                    help="sequences for the real-domain networks and the downstream segmenters")
-    p.add_argument("--segmenter-steps", type=int, default=None, help="segmenter training steps")
+    p.add_argument("--segmenter-steps", type=positive_int, default=None,
+                   help="segmenter training steps")
     p.add_argument("--backend", default="auto", choices=BACKEND_CHOICES,
                    help="runtime backend for artifacts (default auto)")
     p.add_argument("--size-mode", choices=("native", "working"), default="native",
@@ -61,9 +67,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cache-dir", type=Path, default=None,
                    help="cache for the feature network (default $SIM2REAL_GAN_CACHE or "
                    "~/.cache/sim2real_gan)")
-    p.add_argument("--threads", type=int, default=0,
-                   help="torch CPU threads (0 = leave as is; 1 is fastest for these small "
-                   "networks on a busy machine)")
+    p.add_argument("--threads", type=threads_or_zero, default=0,
+                   help="torch CPU threads, 0..cores (0 = leave as is; 1 is fastest for these "
+                   "small networks on a busy machine)")
     p.add_argument("--title", default="sim2real_gan evaluation", help="report title")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -100,15 +106,14 @@ def run(args: argparse.Namespace) -> int:
     from sim2real_gan.eval.methods import Identity, load_method
     from sim2real_gan.eval.protocol import check_targets, run_protocol
     from sim2real_gan.eval.report import write_report
+    from sim2real_gan.io.outputs import check_output, staged_output
 
-    if args.out.exists() and not args.force:
-        raise FileExistsError(f"{args.out} exists (use --force to replace it)")
+    inputs = [*_model_paths(args.model), args.inception, args.real_frames, args.cache_dir]
+    check_output(args.out, "evaluate", inputs, args.force)  # before the long protocol run
     if args.inception is not None and not args.inception.is_file():
         raise FileNotFoundError(f"--inception: no such file {args.inception}")
     if args.real_frames is not None and not args.real_frames.is_dir():
         raise FileNotFoundError(f"--real-frames: no such folder {args.real_frames}")
-    if args.threads < 0:
-        raise ValueError(f"--threads: expected >= 0, got {args.threads}")
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = build_config(args)
@@ -121,10 +126,18 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"{flag} {name!r} is not one of the evaluated models {names}")
     result = run_protocol(methods, cfg, args.cache_dir, progress=not args.no_progress)
     targets = check_targets(result.metrics(), ours, baseline) if ours else []
-    out = write_report(result, args.out, targets, args.title, overwrite=args.force)
+    with staged_output(args.out, "evaluate", inputs, args.force) as built:
+        write_report(result, built, targets, args.title)
+    out = args.out
     for t in targets:
         status = "n/a" if t["met"] is None else ("met" if t["met"] else "MISSED")
         log.info("target %-24s %s: %.4f vs %.4f (%s)", t["target"], status, t["value"],
                  t["threshold"], t["rule"])
     log.info("report: %s", out / "report.md")
     return 0
+
+
+def _model_paths(specs: list[str]) -> list[Path]:
+    """The existing paths named by ``--model NAME=PATH`` (an output must keep off them)."""
+    paths = [Path(spec.partition("=")[2] or spec) for spec in specs]
+    return [p for p in paths if p.exists()]

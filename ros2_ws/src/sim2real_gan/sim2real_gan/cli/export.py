@@ -6,6 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from sim2real_gan.cli.argtypes import non_negative_float, non_negative_int
+
 log = logging.getLogger("sim2real_gan.export")
 
 
@@ -43,14 +45,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--working-resolution", type=_resolution, default=None, metavar="HxW",
                    help="resolution the model was trained at (default: from the checkpoint, "
                    "else 256x256)")
-    p.add_argument("--seeds", type=int, default=8,
+    p.add_argument("--seeds", type=non_negative_int, default=8,
                    help="named seed styles seed_0..seed_{N-1} in the style bank (default 8)")
     p.add_argument("--style-ref", type=_reference, action="append", default=[],
                    metavar="NAME=IMAGE", help="add a named style encoded from a reference "
                    "image (needs a style encoder in the checkpoint); repeatable")
-    p.add_argument("--tolerance", type=float, default=1e-3,
+    p.add_argument("--tolerance", type=non_negative_float, default=1e-3,
                    help="max |ONNX - PyTorch| accepted for the FP32 graph (default 1e-3)")
-    p.add_argument("--force", action="store_true", help="replace OUT_DIR if it exists")
+    p.add_argument("--force", action="store_true",
+                   help="replace OUT_DIR if it is a model artifact (model.json); OUT_DIR may be "
+                   "CHECKPOINT itself when that is an artifact (re-export in place)")
     p.set_defaults(func=run)
 
 
@@ -58,7 +62,12 @@ def run(args: argparse.Namespace) -> int:
     import cv2
 
     from sim2real_gan.export import ExportOptions, export_artifact
+    from sim2real_gan.io.outputs import check_output
 
+    if not args.checkpoint.is_dir():
+        raise FileNotFoundError(f"checkpoint directory not found: {args.checkpoint}")
+    check_output(args.out_dir, "export", [args.checkpoint, *(p for _, p in args.style_ref)],
+                 args.force, in_place_ok=True)
     refs = {}
     for name, path in args.style_ref:
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)

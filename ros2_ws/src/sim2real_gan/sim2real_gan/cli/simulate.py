@@ -7,6 +7,8 @@ import logging
 import time
 from pathlib import Path
 
+from sim2real_gan.cli.argtypes import positive_float
+
 log = logging.getLogger("sim2real_gan.simulate")
 
 
@@ -38,8 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "--appearance real); not with --paired")
     p.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap",
                    help="rosbag2 storage (default mcap)")
-    p.add_argument("--fps", type=float, default=30.0, help="frame rate for stamps and motion "
-                   "(default 30)")
+    p.add_argument("--fps", type=positive_float, default=30.0,
+                   help="frame rate for stamps and motion (default 30)")
     p.add_argument("--format", choices=("bag", "folder"), default="bag",
                    help="bag (rosbag2) or folder (PNG + NPZ per frame); default bag")
     p.add_argument("--preview", type=Path, default=None,
@@ -47,12 +49,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--instruments", type=int, choices=(1, 2), default=None,
                    help="number of instruments (default: drawn from the seed)")
     p.add_argument("--no-breathing", action="store_true", help="keep the organs still")
-    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    p.add_argument("--force", action="store_true",
+                   help="replace OUT (and --preview) if it is a previous simulate output")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from sim2real_gan.io.outputs import check_file_output, check_output, staged_output
     from sim2real_gan.sim import config as C
     from sim2real_gan.sim.alloc import retain_freed_memory
     from sim2real_gan.sim.simulator import EndoscopeSimulator
@@ -61,8 +65,9 @@ def run(args: argparse.Namespace) -> int:
     if args.paired and args.ns is not None:
         raise ValueError("--ns cannot be combined with --paired (namespaces are "
                          f"{C.DEFAULT_NS['sim']} and {C.DEFAULT_NS['real']})")
-    if args.out.exists() and not args.force:
-        raise FileExistsError(f"output {args.out} already exists (use --force)")
+    check_output(args.out, "simulate", force=args.force)
+    if args.preview is not None:
+        check_file_output(args.preview, "simulate", args.force, ".png", beside=args.out)
     retain_freed_memory()  # this process is one long numpy loop: keep freed memory for reuse
     apps = ("sim", "real") if args.paired else (args.appearance,)
     cfg = C.SimConfig(width=args.width, height=args.height, fps=args.fps, appearances=apps,
@@ -71,22 +76,24 @@ def run(args: argparse.Namespace) -> int:
     sim = EndoscopeSimulator(cfg, scene_seed)
     frames = progress(sim.frames(args.frames), args.frames, enabled=not args.no_progress)
     t0 = time.perf_counter()
-    if args.format == "bag":
-        streams = ({a: C.DEFAULT_NS[a] for a in apps} if args.paired
-                   else {apps[0]: args.ns or C.DEFAULT_NS[apps[0]]})
-        n = write_bag(args.out, frames, streams, storage=args.storage, overwrite=args.force)
-        what = f"{args.storage} bag, topics under {', '.join(streams.values())}"
-    else:
-        meta = {"seed": args.seed, "scene_seed": scene_seed, "paired": args.paired,
-                "fps": args.fps, "width": args.width, "height": args.height,
-                "K": cfg.K.tolist(), "start_stamp_ns": cfg.start_stamp_ns}
-        n = write_folder(args.out, frames, apps, meta, overwrite=args.force)
-        what = "folder of PNG + NPZ"
+    with staged_output(args.out, "simulate", force=args.force) as out:
+        if args.format == "bag":
+            streams = ({a: C.DEFAULT_NS[a] for a in apps} if args.paired
+                       else {apps[0]: args.ns or C.DEFAULT_NS[apps[0]]})
+            n = write_bag(out, frames, streams, storage=args.storage)
+            what = f"{args.storage} bag, topics under {', '.join(streams.values())}"
+        else:
+            meta = {"seed": args.seed, "scene_seed": scene_seed, "paired": args.paired,
+                    "fps": args.fps, "width": args.width, "height": args.height,
+                    "K": cfg.K.tolist(), "start_stamp_ns": cfg.start_stamp_ns}
+            n = write_folder(out, frames, apps, meta)
+            what = "folder of PNG + NPZ"
+        if args.preview is not None:  # inside: a failed preview leaves no sequence either
+            write_preview(args.preview, EndoscopeSimulator(cfg, scene_seed), args.frames)
     dt = time.perf_counter() - t0
     log.info("wrote %d frames (%dx%d, %s, scene seed %d) to %s as %s in %.1f s (%.1f frames/s)",
              n, args.width, args.height, "+".join(apps), scene_seed, args.out, what, dt,
              n / max(dt, 1e-9))
     if args.preview is not None:
-        write_preview(args.preview, EndoscopeSimulator(cfg, scene_seed), args.frames)
         log.info("preview strip: %s", args.preview)
     return 0

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim2real_gan.artifact import BACKEND_CHOICES, STYLE_SYNTAX, StyleError, StyleSpec
+from sim2real_gan.cli.argtypes import duration_ms, threads
 
 if TYPE_CHECKING:
     from sim2real_gan.runtime import TranslatorLike
@@ -36,7 +37,8 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--size-mode", choices=("native", "working"), default="native",
                    help="run at the camera size (native) or at the model's working resolution "
                    "and resize back (working); output always has the input size")
-    g.add_argument("--threads", type=int, default=None, help="CPU threads for the backend")
+    g.add_argument("--threads", type=threads, default=None,
+                   help="CPU threads for the backend (1..cores)")
 
 
 def parse_style(text: str) -> StyleSpec:
@@ -64,6 +66,16 @@ def load_translator(args: argparse.Namespace) -> TranslatorLike:
         log.info("style random -> seed %d", style)
     log.info("model %s (%s) on %s", path, translator.manifest.preset, translator.backend.label)
     return translator
+
+
+def model_inputs(args: argparse.Namespace) -> list[Path]:
+    """Files the model args read (artifact directory, style image): an output must keep off."""
+    from sim2real_gan.pipeline.model_path import resolve_model
+
+    paths = [resolve_model(args.model)]
+    if args.style is not None and args.style.kind == "image":
+        paths.append(Path(str(args.style.value)))
+    return paths
 
 
 def make_step(translator: TranslatorLike, image_topic: str) -> Any:
@@ -100,10 +112,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "camera_info) unchanged under their own names")
     p.add_argument("--storage", choices=("mcap", "sqlite3"), default=None,
                    help="output storage (default: same as the input)")
-    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
-    p.add_argument("--slop-ms", type=float, default=0.0,
+    p.add_argument("--force", action="store_true",
+                   help="replace OUT if it is a previous translate-bag output (docs/safety.md)")
+    p.add_argument("--slop-ms", type=duration_ms, default=0.0,
                    help="largest label/image stamp difference to pair (default 0 = identical)")
-    p.add_argument("--hold-ms", type=float, default=1000.0,
+    p.add_argument("--hold-ms", type=duration_ms, default=1000.0,
                    help="how long (bag time) a frame waits for a missing label before it is "
                    "dropped (default 1000)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -112,21 +125,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sim2real_gan.io.outputs import check_output, staged_output
     from sim2real_gan.pipeline.bag_translate import BagTranslateConfig, translate_bag
     from sim2real_gan.runtime import BackendUnavailable
 
-    if args.slop_ms < 0 or args.hold_ms < 0:
-        raise ValueError(f"--slop-ms and --hold-ms must be >= 0, got {args.slop_ms}, "
-                         f"{args.hold_ms}")
-    if args.output.exists() and not args.force:
-        raise FileExistsError(f"output bag {args.output} already exists (use --force)")
     if not args.input.exists():
         raise FileNotFoundError(f"input bag {args.input} does not exist")
+    inputs = [args.input, *model_inputs(args)]
+    check_output(args.output, "translate-bag", inputs, args.force)  # before the model loads
     cfg = BagTranslateConfig(
         image_topic=args.image_topic, output_ns=args.output_ns,
         label_topics=tuple(args.labels) if args.labels else None,
         camera_info=not args.no_camera_info, keep_input=args.keep_input, storage=args.storage,
-        overwrite=args.force, slop_ns=int(args.slop_ms * 1e6), hold_ns=int(args.hold_ms * 1e6),
+        slop_ns=int(args.slop_ms * 1e6), hold_ns=int(args.hold_ms * 1e6),
         progress=not args.no_progress)
     try:
         translator = load_translator(args)
@@ -134,8 +145,9 @@ def run(args: argparse.Namespace) -> int:
         log.error("%s", exc)
         return 2
     try:
-        report = translate_bag(args.input, args.output, make_step(translator, args.image_topic),
-                               cfg)
+        with staged_output(args.output, "translate-bag", inputs, args.force) as built:
+            report = translate_bag(args.input, built, make_step(translator, args.image_topic),
+                                   cfg)
     finally:
         translator.close()
     log.info("%s", report.line())

@@ -1,7 +1,9 @@
 """rosbag2 read/write (MCAP and sqlite3) through ``rosbags``; no ROS install needed.
 
 Writing is atomic: :class:`BagWriter` writes into a hidden temporary sibling directory and
-renames it to the target only when the ``with`` block ends without an exception.
+renames it to the target only when the ``with`` block ends without an exception
+(:func:`sim2real_gan.io.staging.atomic_path`: on failure or interruption nothing it created
+remains, parent folders included).
 
 Example:
     >>> from sim2real_gan.io.ros_types import make_header, image_msg
@@ -16,10 +18,9 @@ Example:
 from __future__ import annotations
 
 import os
-import shutil
 import struct
-import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from rosbags.rosbag2.enums import StoragePlugin
 from rosbags.typesys.store import Typestore
 
 from sim2real_gan.io.ros_types import typestore
+from sim2real_gan.io.staging import atomic_path
 
 STORAGES: dict[str, StoragePlugin] = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}
 
@@ -87,37 +89,34 @@ class BagWriter:
         self.path = Path(path)
         self.storage = storage
         self.overwrite = overwrite
-        self._tmpdir: Path | None = None
+        self._stage: AbstractContextManager[Path] | None = None
         self._writer: Writer | None = None
         self._conns: dict[str, Connection] = {}
 
     def __enter__(self) -> BagWriter:
-        if self.path.exists() and not self.overwrite:
+        if os.path.lexists(self.path) and not self.overwrite:
             raise FileExistsError(f"output bag {self.path} already exists (use overwrite/--force)")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._tmpdir = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", dir=self.path.parent))
-        self._writer = Writer(
-            self._tmpdir / self.path.name, version=9, storage_plugin=STORAGES[self.storage]
-        )
-        self._writer.open()
+        self._stage = atomic_path(self.path, replace=self.overwrite)
+        built = self._stage.__enter__()
+        try:
+            self._writer = Writer(built, version=9, storage_plugin=STORAGES[self.storage])
+            self._writer.open()
+        except BaseException as exc:
+            self._writer = None
+            self._stage.__exit__(type(exc), exc, exc.__traceback__)
+            raise
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        assert self._writer is not None and self._tmpdir is not None
+        assert self._writer is not None and self._stage is not None
+        writer, stage, self._writer, self._stage = self._writer, self._stage, None, None
         try:
-            if exc_type is None:
-                self._writer.close()
-                if self.path.exists():
-                    shutil.rmtree(self.path) if self.path.is_dir() else self.path.unlink()
-                os.replace(self._tmpdir / self.path.name, self.path)
-            else:
-                try:
-                    self._writer.close()
-                except Exception:  # noqa: BLE001 - already failing; the temp dir goes anyway
-                    pass
-        finally:
-            shutil.rmtree(self._tmpdir, ignore_errors=True)
-            self._writer = None
+            writer.close()
+        except BaseException as close_exc:
+            if exc_type is None:  # the bag is not complete: discard it, report the failure
+                stage.__exit__(type(close_exc), close_exc, close_exc.__traceback__)
+                raise
+        stage.__exit__(exc_type, exc, tb)
 
     @property
     def topics(self) -> dict[str, str]:

@@ -1,0 +1,105 @@
+"""argparse ``type=`` functions shared by the commands: bad values fail at parse time.
+
+Each raises ``argparse.ArgumentTypeError`` with what was expected and what arrived, so
+argparse prints ``sim2real-gan CMD: error: argument --X: ...`` and exits 2 before any
+work starts.
+
+Example:
+    >>> duration_ms("250")
+    250.0
+    >>> duration_ms("inf")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: expected a finite number of milliseconds >= 0, got 'inf'
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+
+
+def cpu_count() -> int:
+    """Cores of this machine (``os.cpu_count()``, 1 when unknown)."""
+    return os.cpu_count() or 1
+
+
+def _int(text: str, what: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+
+
+def _finite(text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+    return value
+
+
+def threads(text: str) -> int:
+    """CPU threads: an integer within 1..os.cpu_count()."""
+    n, top = _int(text, "an integer number of threads"), cpu_count()
+    if not 1 <= n <= top:
+        raise argparse.ArgumentTypeError(f"expected a thread count within 1..{top} (this "
+                                         f"machine's cores), got {text!r}")
+    return n
+
+
+def threads_or_zero(text: str) -> int:
+    """CPU threads, or 0 = leave the library's default: an integer within 0..os.cpu_count()."""
+    return 0 if _int(text, "an integer number of threads") == 0 else threads(text)
+
+
+def duration_ms(text: str) -> float:
+    """A time in milliseconds: finite and >= 0 (``inf``, ``nan`` and negatives are refused)."""
+    what = "a finite number of milliseconds >= 0"
+    value = _finite(text, what)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """A duration in seconds: finite and > 0."""
+    what = "a finite number of seconds > 0"
+    value = _finite(text, what)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0 (rates such as --fps)."""
+    value = _finite(text, "a finite number > 0")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """A finite number >= 0 (tolerances)."""
+    value = _finite(text, "a finite number >= 0")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1 (counts)."""
+    n = _int(text, "an integer >= 1")
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return n
+
+
+def non_negative_int(text: str) -> int:
+    """An integer >= 0 (counts where 0 means off)."""
+    n = _int(text, "an integer >= 0")
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return n
