@@ -56,19 +56,42 @@ class StatsSnapshot:
     latency_p99_ms: float
     pending: int = 0
     extra: dict[str, float] = field(default_factory=dict)
+    message_drops_by_key: dict[str, dict[str, int]] = field(default_factory=dict)
+    episodes: int = 0
+    resets: int = 0
+    reordered: int = 0
 
     @property
     def frames_dropped(self) -> int:
         return sum(self.frame_drops.values())
 
+    def frame_drops_text(self) -> str:
+        """``incomplete 2 (missing /sim/camera/depth 2), decode 1`` or ``none``."""
+        missing = ", ".join(f"{k} {n}" for k, n in sorted(self.missing.items()))
+        parts = []
+        for reason, n in sorted(self.frame_drops.items()):
+            extra = f" (missing {missing})" if reason == "incomplete" and missing else ""
+            parts.append(f"{reason} {n}{extra}")
+        return ", ".join(parts) or "none"
+
+    def message_drops_text(self) -> str:
+        """``late 3 (/sim/camera/depth 2, image 1)`` or ``none``: reasons with their keys."""
+        parts = []
+        for reason, n in sorted(self.message_drops.items()):
+            keys = sorted((k, r[reason]) for k, r in self.message_drops_by_key.items()
+                          if r.get(reason))
+            detail = ", ".join(f"{k} {m}" for k, m in keys)
+            parts.append(f"{reason} {n}" + (f" ({detail})" if detail else ""))
+        return ", ".join(parts) or "none"
+
     def line(self) -> str:
         """One log line, e.g. ``published 120 (29.8 Hz) latency p50 12.1 ms ...``."""
-        drops = ", ".join(f"{k} {v}" for k, v in sorted(self.frame_drops.items())) or "none"
-        msgs = ", ".join(f"{k} {v}" for k, v in sorted(self.message_drops.items())) or "none"
         return (
             f"published {self.published} ({self.rate_hz:.1f} Hz), latency p50 "
             f"{self.latency_p50_ms:.1f} ms p99 {self.latency_p99_ms:.1f} ms, frames dropped: "
-            f"{drops}; messages dropped: {msgs}; pending {self.pending}"
+            f"{self.frame_drops_text()}; messages dropped: {self.message_drops_text()}; "
+            f"episodes {self.episodes} (resets {self.resets}), reordered {self.reordered}; "
+            f"pending {self.pending}"
         )
 
 
@@ -90,6 +113,10 @@ class PipelineStats:
         self.frame_drops: Counter[str] = Counter()
         self.message_drops: Counter[str] = Counter()
         self.missing: Counter[str] = Counter()
+        self.message_drops_by_key: dict[str, Counter[str]] = {}
+        self.episodes = 0
+        self.resets = 0
+        self.reordered = 0
 
     def count_received(self, key: str) -> None:
         with self._lock:
@@ -99,9 +126,20 @@ class PipelineStats:
         with self._lock:
             self.frame_drops[reason] += n
 
-    def drop_message(self, reason: str, n: int = 1) -> None:
+    def drop_message(self, reason: str, n: int = 1, key: str | None = None) -> None:
+        """Count ``n`` dropped messages; ``key`` names their part (topic, ``image``...)."""
         with self._lock:
             self.message_drops[reason] += n
+            if key is not None:
+                self.message_drops_by_key.setdefault(key, Counter())[reason] += n
+
+    def count_stamp(self, kind: str) -> None:
+        """Record what an image stamp meant (``episodes.STAMP_KINDS``)."""
+        with self._lock:
+            if kind in ("first", "reset", "gap"):
+                self.episodes += 1
+            self.resets += kind == "reset"
+            self.reordered += kind == "reorder"
 
     def count_missing(self, key: str) -> None:
         with self._lock:
@@ -133,4 +171,6 @@ class PipelineStats:
                 latency_p50_ms=float(np.percentile(lat, 50)) if lat.size else 0.0,
                 latency_p99_ms=float(np.percentile(lat, 99)) if lat.size else 0.0,
                 pending=pending,
+                message_drops_by_key={k: dict(v) for k, v in self.message_drops_by_key.items()},
+                episodes=self.episodes, resets=self.resets, reordered=self.reordered,
             )
