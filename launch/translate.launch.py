@@ -68,10 +68,10 @@ def _setup(context, defaults: dict):
             parameters=[params_file, {"namespace": overrides["input_ns"]}],
             arguments=ros_args, output="screen", emulate_tty=True))
     if _flag(arg("record")):
-        out_ns = settings.topics.image_out.rsplit("/", 1)[0]
+        out_ns = settings.topics.output_ns  # every output topic lies under it (pipeline.topics)
         bag_dir = arg("bag_dir") or time.strftime("sim2real_bags/translated_%Y%m%d_%H%M%S")
         cmd = ["ros2", "bag", "record", "-o", bag_dir, "-s", arg("bag_storage"),
-               "-e", f"^{out_ns}/.*"]
+               "-e", f"^{out_ns.rstrip('/')}/.*"]
         if use_sim_time:
             cmd.append("--use-sim-time")
         actions += [LogInfo(msg=f"recording {out_ns}/* into {bag_dir}"),

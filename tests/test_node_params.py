@@ -17,11 +17,10 @@ from sim2real_gan.node.params import (
     TranslatorSettings,
     check_value,
     default_config_path,
-    join_topic,
     load_config,
-    out_topic,
     parse_launch_list,
 )
+from sim2real_gan.pipeline.topics import output_topic, resolve
 
 
 @pytest.fixture(scope="module")
@@ -63,18 +62,18 @@ def test_ints_are_accepted_for_floats_and_defaults_validate(config: dict) -> Non
 
 @pytest.mark.parametrize("topic", ["sim camera", "/sim//camera", "/sim/camera/", "/3d", ""])
 def test_invalid_topic_names(config: dict, topic: str) -> None:
-    with pytest.raises(ParameterError, match="input_ns: .* is not a valid ROS topic name"):
+    with pytest.raises(ParameterError, match="input_ns: .* is not a valid ROS 2 namespace"):
         settings(config, input_ns=topic)
 
 
 def test_topic_resolution_relative_and_absolute(config: dict) -> None:
     s = settings(config, input_ns="/camera", output_ns="/real", image_topic="image",
                  label_topics=["labels_map", "/gz/depth_image", "extra/seg"])
-    assert s.topics.image_in == "/camera/image" and s.topics.image_out == "/real/image"
+    assert s.topics.image == ("/camera/image", "/real/image")
     assert s.topics.labels == (("/camera/labels_map", "/real/labels_map"),
                                ("/gz/depth_image", "/real/depth_image"),
                                ("/camera/extra/seg", "/real/extra/seg"))
-    assert join_topic("/", "a") == "/a" and out_topic("/o", "/x/y/z") == "/o/z"
+    assert resolve("/", "a") == "/a" and output_topic("/i", "/o", "/x/y/z") == "/o/z"
 
 
 def test_output_feeding_back_into_input_is_rejected(config: dict) -> None:

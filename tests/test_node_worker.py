@@ -12,7 +12,7 @@ import pytest
 from sim2real_gan.io.image_codec import image_to_numpy
 from sim2real_gan.io.ros_types import image_msg, make_header, stamp_to_ns
 from sim2real_gan.node.params import StyleSpec
-from sim2real_gan.node.worker import EpisodeTracker, TranslationWorker, style_argument
+from sim2real_gan.node.worker import TranslationWorker, style_argument
 from sim2real_gan.pipeline import FrameSynchronizer, SyncConfig
 from sim2real_gan.runtime import Translator
 from sim2real_gan.runtime.styles import seed_style
@@ -66,8 +66,9 @@ class Recorder:
                              fields["encoding"]))
 
 
-def make_sync(keys=(SEG, DEPTH)) -> FrameSynchronizer:
-    return FrameSynchronizer(SyncConfig(label_keys=keys, camera_info=False, max_pending=4))
+def make_sync(keys=(SEG, DEPTH), episode_gap_ns: int = 0) -> FrameSynchronizer:
+    return FrameSynchronizer(SyncConfig(label_keys=keys, camera_info=False, max_pending=4,
+                                        episode_gap_ns=episode_gap_ns))
 
 
 def test_each_frame_is_translated_with_its_own_labels(artifact: Path) -> None:
@@ -111,23 +112,19 @@ def test_overload_drops_stale_frames_and_never_mismatches(artifact: Path) -> Non
 
 
 def test_random_style_changes_per_episode_fixed_style_does_not(artifact: Path) -> None:
+    """Episodes come from the synchroniser (gap, reset); the worker only reads them."""
     t = Translator.from_artifact(artifact, backend="onnxruntime")
-    sync = make_sync()
-    worker = TranslationWorker(sync, t, Recorder(), style=StyleSpec("random"),
-                               episode_gap_ns=1_000_000_000, seed=5)
+    sync = make_sync(episode_gap_ns=1_000_000_000)
+    worker = TranslationWorker(sync, t, Recorder(), style=StyleSpec("random"), seed=5)
     codes = []
     for stamp in (0, 33_000_000, 5_000_000_000, 5_033_000_000, 1_000):  # gap, then reset
         add_frame(sync, stamp)
-        frame = sync.pop()
-        if frame is None:  # a stamp going back is "late" for the synchroniser: new sync
-            sync = worker.sync = make_sync()
-            add_frame(sync, stamp)
-            frame = sync.pop()
+        frame = sync.pop()  # the reset frame is not dropped as late
         worker.step(frame)
         codes.append(t.style)
     np.testing.assert_array_equal(codes[0], codes[1])  # same episode, same style
     assert not np.array_equal(codes[1], codes[2]) and not np.array_equal(codes[3], codes[4])
-    assert worker.episodes.episodes == 3
+    assert worker.episode == sync.episode == 3 and sync.snapshot().resets == 1
     worker.request_style(StyleSpec("seed", 3))
     add_frame(sync, 2_000)
     worker.step(sync.pop())
@@ -150,7 +147,7 @@ def test_bad_frame_is_counted_and_the_loop_goes_on(artifact: Path) -> None:
             time.sleep(0.01)
     finally:
         worker.stop()
-    assert worker.errors == 1 and sync.snapshot().frame_drops.get("error") == 1
+    assert worker.errors == 1 and sync.snapshot().frame_drops.get("decode") == 1
     assert [s for s, *_ in rec.out] == [200]
 
 
@@ -167,9 +164,7 @@ def test_aux_input_comes_from_its_label_topic(uv_artifact: Path) -> None:
     assert rec.out[0][2] == {SEG: 7, DEPTH: 7, UV: 7}
 
 
-def test_episode_tracker_and_style_arguments(tmp_path: Path) -> None:
-    ep = EpisodeTracker(gap_ns=10)
-    assert [ep.update(s) for s in (0, 5, 15, 30, 29)] == [True, False, False, True, True]
+def test_style_arguments(tmp_path: Path) -> None:
     import random
 
     rng = random.Random(0)

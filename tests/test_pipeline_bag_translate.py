@@ -165,7 +165,10 @@ def test_errors(tmp_path: Path) -> None:
     def shrink(rgb: np.ndarray) -> np.ndarray:
         return rgb[:-1]
 
-    with pytest.raises(ValueError, match="expected uint8"):
-        translate_bag(tmp_path / "in", tmp_path / "o", MessageTranslator(shrink),
-                      BagTranslateConfig(progress=False))
+    # a translator failing on every frame: each frame is a counted fault, nothing is written
+    report = translate_bag(tmp_path / "in", tmp_path / "o", MessageTranslator(shrink),
+                           BagTranslateConfig(progress=False))
+    assert (report.frames_out, report.written) == (0, False)
+    assert report.stats.frame_drops == {"translate": 2} and "expected uint8" in report.faults
+    assert report.verdict().startswith("nothing translated: all 2 frames were dropped")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # nothing half-written

@@ -8,8 +8,11 @@ that it is unit-tested without a ROS graph.
 Example:
     >>> cfg = load_config(default_config_path())
     >>> s = TranslatorSettings.from_params(cfg["translator_node"])
-    >>> s.topics.image_in, s.topics.image_out
-    ('/sim/camera/image_raw', '/realistic/camera/image_raw')
+    >>> s.topics.image
+    Route(src='/sim/camera/image_raw', dst='/realistic/camera/image_raw')
+
+Topic names follow the one plan of :mod:`sim2real_gan.pipeline.topics` (also used by
+``translate-bag`` and the launch file).
 """
 
 from __future__ import annotations
@@ -24,12 +27,18 @@ from typing import Any
 import yaml
 
 from sim2real_gan.artifact import BACKEND_CHOICES, STYLE_SYNTAX, StyleError, StyleSpec
+from sim2real_gan.pipeline.topics import (
+    NODE_NAMES,
+    TopicError,
+    TopicPlan,
+    TopicRequest,
+    check_name,
+)
 
 CONFIG_NAME = "translator.yaml"
 TRANSLATOR_NODE = "translator_node"
 CAMERA_NODE = "synthetic_camera"
 LAUNCH_SECTION = "translate_launch"
-_TOPIC_RE = re.compile(r"^/?[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 class ParameterError(ValueError):
@@ -67,18 +76,23 @@ TRANSLATOR_PARAMS: dict[str, ParamSpec] = dict([
        "CUDA, fp32 on CPU)", choices=("auto", "fp32", "fp16")),
     _p("device", "str", "inference device: '' (backend's best), cpu, cuda or cuda:N"),
     _p("threads", "int", "CPU inference threads (0 = backend default)", low=0, high=256),
-    _p("input_ns", "str", "namespace of the simulated camera topics"),
-    _p("output_ns", "str", "namespace of the translated image and forwarded labels"),
-    _p("image_topic", "str", "image topic, relative to input_ns/output_ns or absolute"),
+    _p("input_ns", "str", "namespace of the simulated camera topics (absolute)"),
+    _p("output_ns", "str", "namespace of the translated image and forwarded labels "
+       "(absolute)"),
+    _p("image_topic", "str", "image topic, relative to input_ns or absolute"),
     _p("camera_info_topic", "str", "camera_info topic, relative to input_ns or absolute"),
     _p("label_topics", "str_list", "label topics republished untouched under output_ns "
-       "with the image's stamp (relative to input_ns or absolute)"),
+       "with the image's stamp (relative to input_ns or absolute; a topic inside input_ns "
+       "keeps its path below it, one outside goes under output_ns by its last name)"),
     _p("forward_camera_info", "bool", "require camera_info per frame and republish it"),
     _p("style", "str", f"appearance: {STYLE_SYNTAX}; random draws a new code per episode "
        "(the old seed:N, name:NAME, image:PATH still work, with a deprecation warning)",
        runtime=True),
-    _p("episode_gap_s", "float", "a stamp jump larger than this (or backwards) starts a "
-       "new episode", low=0.0, high=3600.0),
+    _p("episode_gap_s", "float", "a forward stamp jump larger than this starts a new "
+       "episode (0 = only resets do)", low=0.0, high=3600.0),
+    _p("reorder_window_ms", "float", "an image stamp at most this far behind the newest is "
+       "an out-of-order arrival; further back is a simulation reset (new episode)",
+       low=0.0, high=10000.0),
     _p("sync_tolerance_ms", "float", "largest label-to-image stamp difference",
        low=0.0, high=1000.0),
     _p("sync_hold_ms", "float", "how long an incomplete frame waits for its labels",
@@ -196,15 +210,13 @@ def check_params(specs: Mapping[str, ParamSpec], values: Mapping[str, Any],
     return {k: check_value(specs[k], v) for k, v in values.items()}
 
 
-def check_topic(name: str, value: str, allow_empty: bool = False) -> str:
-    """A ROS topic or namespace name: letters, digits, '_' and '/' separators."""
-    if allow_empty and value == "":
-        return value
-    if not _TOPIC_RE.match(value):
-        raise ParameterError(f"{name}: {value!r} is not a valid ROS topic name (letters, "
-                             "digits and '_' separated by '/', not starting with a digit, no "
-                             "trailing '/')")
-    return value
+def check_topic(name: str, value: str, namespace: bool = False) -> str:
+    """A ROS 2 topic (or absolute namespace) name by the rules of
+    :func:`sim2real_gan.pipeline.topics.check_name`; ParameterError naming ``name``."""
+    try:
+        return check_name(name, value, namespace=namespace)
+    except TopicError as exc:
+        raise ParameterError(str(exc)) from None
 
 
 # ------------------------------------------------------------------------------ config file
@@ -275,28 +287,21 @@ def parse_launch_list(text: str) -> list[str]:
 
 
 # ------------------------------------------------------------------------------ settings
-def join_topic(ns: str, name: str) -> str:
-    """``name`` under namespace ``ns`` (absolute names are kept)."""
-    if name.startswith("/"):
-        return name
-    return ns.rstrip("/") + "/" + name if ns not in ("", "/") else "/" + name
+def topic_request(p: Mapping[str, Any]) -> TopicRequest:
+    """The node's topic parameters as a request of the one topic plan (pipeline.topics)."""
+    return TopicRequest(
+        input_ns=p["input_ns"], output_ns=p["output_ns"], image=p["image_topic"],
+        camera_info=p["camera_info_topic"] if p["forward_camera_info"] else None,
+        labels=tuple(p["label_topics"]), names=NODE_NAMES)
 
 
-def out_topic(output_ns: str, name: str) -> str:
-    """Output topic for input topic ``name``: relative names keep their path under
-    ``output_ns``, absolute ones keep their last component."""
-    return join_topic(output_ns, name.rsplit("/", 1)[-1] if name.startswith("/") else name)
-
-
-@dataclass(frozen=True)
-class TopicPlan:
-    """Resolved input and output topic names."""
-
-    image_in: str
-    image_out: str
-    camera_info_in: str
-    camera_info_out: str
-    labels: tuple[tuple[str, str], ...]  # (input, output) per label topic
+def plan_topics(p: Mapping[str, Any]) -> TopicPlan:
+    """Resolve the topic parameters; ParameterError names the parameter and the rule."""
+    check_topic("camera_info_topic", p["camera_info_topic"])  # checked even when unused
+    try:
+        return topic_request(p).plan()
+    except TopicError as exc:
+        raise ParameterError(str(exc)) from None
 
 
 def parse_style_param(text: Any) -> StyleSpec:
@@ -321,6 +326,7 @@ class TranslatorSettings:
     forward_camera_info: bool
     style: StyleSpec
     episode_gap_ns: int
+    reorder_ns: int
     slop_ns: int
     hold_ns: int
     max_pending: int
@@ -341,33 +347,13 @@ class TranslatorSettings:
             raise ParameterError(f"device: expected '', cpu, cuda or cuda:N, got {p['device']!r}")
         if p["backend"] == "tensorrt" and p["device"] == "cpu":
             raise ParameterError("backend: tensorrt runs on CUDA only, but device is 'cpu'")
-        in_ns = check_topic("input_ns", p["input_ns"])
-        out_ns = check_topic("output_ns", p["output_ns"])
-        for key in ("image_topic", "camera_info_topic"):
-            check_topic(key, p[key])
-        labels = [check_topic("label_topics", t) for t in p["label_topics"]]
-        topics = TopicPlan(
-            image_in=join_topic(in_ns, p["image_topic"]),
-            image_out=out_topic(out_ns, p["image_topic"]),
-            camera_info_in=join_topic(in_ns, p["camera_info_topic"]),
-            camera_info_out=out_topic(out_ns, p["camera_info_topic"]),
-            labels=tuple((join_topic(in_ns, t), out_topic(out_ns, t)) for t in labels),
-        )
-        ins = [topics.image_in, topics.camera_info_in] + [i for i, _ in topics.labels]
-        outs = [topics.image_out, topics.camera_info_out] + [o for _, o in topics.labels]
-        for what, names in (("input", ins), ("output", outs)):
-            dupes = sorted({n for n in names if names.count(n) > 1})
-            if dupes:
-                raise ParameterError(f"label_topics: {what} topics {dupes} appear twice")
-        loops = sorted(set(ins) & set(outs))
-        if loops:
-            raise ParameterError(f"output_ns: output topics {loops} are also inputs (the node "
-                                 "would translate its own output); choose another output_ns")
+        topics = plan_topics(p)
         return cls(
             model=p["model"], backend=p["backend"], precision=p["precision"],
             device=p["device"], threads=p["threads"], topics=topics,
             forward_camera_info=p["forward_camera_info"], style=parse_style_param(p["style"]),
             episode_gap_ns=int(p["episode_gap_s"] * 1e9),
+            reorder_ns=int(p["reorder_window_ms"] * 1e6),
             slop_ns=int(p["sync_tolerance_ms"] * 1e6), hold_ns=int(p["sync_hold_ms"] * 1e6),
             max_pending=p["max_pending"], qos=p["qos"], queue_depth=p["queue_depth"],
             engine_cache_dir=p["engine_cache_dir"],
@@ -409,7 +395,7 @@ class CameraSettings:
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> CameraSettings:
         p = check_params(CAMERA_PARAMS, params)
-        check_topic("namespace", p["namespace"])
+        check_topic("namespace", p["namespace"], namespace=True)
         if not p["frame_id"]:
             raise ParameterError("frame_id: must not be empty")
         if p["publish_clock"] and p["stamp_source"] != "sim":

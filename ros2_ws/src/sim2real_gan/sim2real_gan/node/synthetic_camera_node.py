@@ -31,11 +31,11 @@ from sim2real_gan.node.params import (
     CameraSettings,
     ParameterError,
     default_config_path,
-    join_topic,
     load_config,
 )
 from sim2real_gan.node.ros_messages import descriptor, image_msg, qos_profile, set_stamp
 from sim2real_gan.node.runner import run_node
+from sim2real_gan.pipeline.topics import resolve
 
 EPISODE_GAP_NS = 10_000_000_000
 
@@ -69,7 +69,7 @@ class SyntheticCamera(Node):
         names = ["image_raw", "camera_info", "segmentation"]
         names += ["depth"] * s.publish_depth + ["uv"] * s.publish_uv
         types = {"camera_info": CameraInfo}
-        self.pubs = {n: self.create_publisher(types.get(n, Image), join_topic(s.namespace, n),
+        self.pubs = {n: self.create_publisher(types.get(n, Image), resolve(s.namespace, n),
                                               qos) for n in names}
         self.clock_pub = (self.create_publisher(ClockMsg, "/clock", 10)
                           if s.publish_clock else None)

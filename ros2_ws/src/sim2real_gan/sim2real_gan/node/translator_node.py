@@ -32,9 +32,7 @@ from sim2real_gan.node.params import (
     StyleSpec,
     TranslatorSettings,
     default_config_path,
-    join_topic,
     load_config,
-    out_topic,
 )
 from sim2real_gan.node.ros_messages import descriptor, image_msg, qos_profile, stamp_ns
 from sim2real_gan.node.runner import run_node
@@ -150,32 +148,31 @@ class TranslatorNode(LifecycleNode):
             self.settings = s = TranslatorSettings.from_params(self._values())
             self.translator = self._load_translator(s)
             self._check_style(s.style)
+            aux_keys = {src.name: s.topics.aux_topic(src.topic)  # model inputs (e.g. uv)
+                        for src in self.translator.manifest.aux}
+            t = s.topics.with_labels(aux_keys.values())
         except Exception as exc:  # noqa: BLE001 - report any load failure and stay unconfigured
             self.get_logger().error(f"configure failed: {exc}")
             self._release()
             return FAILURE
-        t = s.topics
-        labels = {src: dst for src, dst in t.labels}
-        aux_keys = {}
-        for src in getattr(self.translator.manifest, "aux", []):  # model inputs (e.g. uv)
-            key = join_topic(t.image_in.rsplit("/", 1)[0], src.topic)
-            labels.setdefault(key, out_topic(t.image_out.rsplit("/", 1)[0], src.topic))
-            aux_keys[src.name] = key
+        labels = t.label_routes
         pub_qos = qos_profile("reliable", max(s.queue_depth, 1))
-        self._pubs = {"image": self.create_lifecycle_publisher(Image, t.image_out, pub_qos)}
-        if s.forward_camera_info:
+        self._pubs = {"image": self.create_lifecycle_publisher(Image, t.image.dst, pub_qos)}
+        if t.camera_info is not None:
             self._pubs["camera_info"] = self.create_lifecycle_publisher(
-                CameraInfo, t.camera_info_out, pub_qos)
+                CameraInfo, t.camera_info.dst, pub_qos)
         for src, dst in labels.items():
             self._pubs[src] = self.create_lifecycle_publisher(Image, dst, pub_qos)
         self.sync = FrameSynchronizer(SyncConfig(
-            label_keys=tuple(labels), camera_info=s.forward_camera_info, slop_ns=s.slop_ns,
-            hold_ns=s.hold_ns, max_pending=s.max_pending, policy="latest"))
-        self.worker = TranslationWorker(self.sync, self.translator, self._publish,
-                                        aux_keys=aux_keys, style=s.style,
-                                        episode_gap_ns=s.episode_gap_ns)
+            label_keys=tuple(labels), camera_info=t.camera_info is not None,
+            slop_ns=s.slop_ns, hold_ns=s.hold_ns, max_pending=s.max_pending, policy="latest",
+            reorder_ns=s.reorder_ns, episode_gap_ns=s.episode_gap_ns))
+        self.worker = TranslationWorker(
+            self.sync, self.translator, self._publish, aux_keys=aux_keys, style=s.style,
+            image_topic=t.image.src,
+            camera_info_topic=t.camera_info.src if t.camera_info else "camera_info")
         self.get_logger().info(
-            f"configured: {t.image_in} -> {t.image_out}, labels {list(labels)}, camera_info "
+            f"configured: {t.image.src} -> {t.image.dst}, labels {labels}, camera_info "
             f"{'forwarded' if s.forward_camera_info else 'not forwarded'}, backend "
             f"{self.translator.backend.label}, style {s.style.kind}"
             f"{'' if s.style.value is None else ' ' + str(s.style.value)}, qos {s.qos}")
@@ -194,12 +191,11 @@ class TranslatorNode(LifecycleNode):
         ret = super().on_activate(state)
         s = self.settings
         qos = qos_profile(s.qos, s.queue_depth)
-        self._last_image_ns = None
         self._subs = [self.create_subscription(
-            Image, s.topics.image_in, lambda m: self._on_message(IMAGE_KEY, m), qos)]
-        if s.forward_camera_info:
+            Image, s.topics.image.src, lambda m: self._on_message(IMAGE_KEY, m), qos)]
+        if s.topics.camera_info is not None:
             self._subs.append(self.create_subscription(
-                CameraInfo, s.topics.camera_info_in,
+                CameraInfo, s.topics.camera_info.src,
                 lambda m: self._on_message(CAMERA_INFO_KEY, m), qos))
         for key in self.sync.config.label_keys:
             self._subs.append(self.create_subscription(
@@ -211,22 +207,9 @@ class TranslatorNode(LifecycleNode):
         return ret
 
     def _on_message(self, key: str, msg: Any) -> None:
-        """Subscription callback: hand the message to the synchroniser (never blocks)."""
-        stamp = stamp_ns(msg.header.stamp)
-        if key == IMAGE_KEY:
-            if self._last_image_ns is not None and stamp < self._last_image_ns:
-                self._restart_sync(stamp)
-            self._last_image_ns = stamp
-        self.sync.add(key, stamp, msg)
-
-    def _restart_sync(self, stamp: int) -> None:
-        """The image stamp went back (simulation reset): start a fresh synchroniser (same
-        counters), since the old one would drop every older stamp as late."""
-        old = self.sync
-        self.sync = FrameSynchronizer(old.config, stats=old.stats)
-        self.worker.sync = self.sync
-        self.get_logger().warning(f"image stamp went back ({self._last_image_ns} -> {stamp} "
-                                  "ns): simulation reset, new episode")
+        """Subscription callback: hand the message to the synchroniser (never blocks). A
+        stamp going back (simulation reset) is detected there and starts a new episode."""
+        self.sync.add(key, stamp_ns(msg.header.stamp), msg)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._stop_streaming()
@@ -322,6 +305,8 @@ class TranslatorNode(LifecycleNode):
             stat.add(f"dropped_{reason}", str(n))
         for reason, n in sorted(snap.message_drops.items()):
             stat.add(f"messages_dropped_{reason}", str(n))
+        stat.add("episodes", str(snap.episodes))
+        stat.add("resets", str(snap.resets))
         stat.add("pending", str(snap.pending))
         return stat
 

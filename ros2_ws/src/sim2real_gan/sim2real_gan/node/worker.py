@@ -7,9 +7,13 @@ decode -> translate -> encode step (:class:`~sim2real_gan.pipeline.message_step.
 and hands the encoded result to a publish callable together with the frame, whose labels are
 forwarded only then.
 
-Style: ``random`` draws a new seed per episode; an episode starts when the stamp goes back
-or jumps more than ``episode_gap_ns``. A style change requested from another thread
-(parameter callback) is applied by this thread before the next frame.
+Style: ``random`` draws a new seed per episode. Episodes are decided by the synchroniser
+(a reset: the stamp goes back further than its reorder window; or a forward jump larger
+than its ``episode_gap_ns``) and read here from ``Frame.episode``. A style change requested
+from another thread (parameter callback) is applied by this thread before the next frame.
+
+A frame that cannot be read, checked (label/camera_info size) or translated is skipped and
+counted with its reason (:mod:`sim2real_gan.pipeline.faults`), as in ``translate-bag``.
 """
 
 from __future__ import annotations
@@ -24,29 +28,13 @@ import numpy as np
 
 from sim2real_gan.node.params import StyleSpec
 from sim2real_gan.pipeline import Frame, FrameSynchronizer
+from sim2real_gan.pipeline.faults import FaultLog, FrameFault, check_part_sizes
 from sim2real_gan.pipeline.message_step import MessageTranslator
 
 if TYPE_CHECKING:
     from sim2real_gan.runtime import TranslatorLike
 
 log = logging.getLogger(__name__)
-
-class EpisodeTracker:
-    """Detects episode starts from the stream of frame stamps (ns)."""
-
-    def __init__(self, gap_ns: int):
-        self.gap_ns = int(gap_ns)
-        self.last: int | None = None
-        self.episodes = 0
-
-    def update(self, stamp_ns: int) -> bool:
-        """True when ``stamp_ns`` starts a new episode (first frame, stamp back or a gap)."""
-        new = (self.last is None or stamp_ns < self.last
-               or (self.gap_ns > 0 and stamp_ns - self.last > self.gap_ns))
-        self.last = stamp_ns
-        if new:
-            self.episodes += 1
-        return new
 
 
 def style_argument(spec: StyleSpec, rng: random.Random) -> Any:
@@ -71,18 +59,22 @@ class TranslationWorker:
         translator: a started Translator (only this thread uses it once started).
         publish: ``publish(frame, image_fields)``: sends the image and the frame's labels.
         aux_keys: aux input name (``uv``, ``depth``) -> label key holding that stream.
-        style: initial style; ``episode_gap_ns`` as in :class:`EpisodeTracker`.
+        style: initial style.
+        image_topic, camera_info_topic: names used in fault lines (label keys are topics).
     """
 
     def __init__(self, sync: FrameSynchronizer, translator: TranslatorLike,
                  publish: Callable[[Frame, dict[str, Any]], None], *,
                  aux_keys: Mapping[str, str] | None = None, style: StyleSpec | None = None,
-                 episode_gap_ns: int = 1_000_000_000, seed: int | None = None):
+                 seed: int | None = None, image_topic: str = "image",
+                 camera_info_topic: str = "camera_info"):
         self.sync = sync
         self.translator = translator
         self.publish = publish
         self.step_fn = MessageTranslator(translator.translate, aux_keys)
-        self.episodes = EpisodeTracker(episode_gap_ns)
+        self.image_topic, self.camera_info_topic = image_topic, camera_info_topic
+        self.episode = 0  # episode of the last frame handled (the synchroniser's numbering)
+        self.faults = FaultLog(log)
         self.errors = 0
         self.style_info = "none"
         self._has_style = bool(getattr(getattr(translator, "manifest", None), "style_dim", 0))
@@ -131,12 +123,23 @@ class TranslationWorker:
         self.translator.set_style(arg)
         self.style_info = (f"random seed {arg}" if spec.kind == "random"
                            else f"{spec.kind} {spec.value}")
-        log.info("episode %d: style %s", self.episodes.episodes, self.style_info)
+        log.info("episode %d: style %s", self.episode, self.style_info)
 
     def step(self, frame: Frame) -> None:
-        """Translate and publish one frame (the loop body; also used by tests)."""
-        self._apply_style(self.episodes.update(frame.stamp_ns))
-        fields = self.step_fn(frame.image, frame.labels)
+        """Translate and publish one frame (the loop body; also used by tests).
+
+        Raises:
+            FrameFault: the frame cannot be read, checked or translated (nothing published).
+        """
+        new_episode = frame.episode != self.episode
+        self.episode = frame.episode
+        self._apply_style(new_episode)
+        image = frame.image
+        info = (self.camera_info_topic, frame.camera_info) if frame.camera_info is not None \
+            else None
+        check_part_sizes(image.height, image.width, frame.labels, info, frame.stamp_ns)
+        fields = self.step_fn.translate_frame(image, frame.labels, image_topic=self.image_topic,
+                                              stamp_ns=frame.stamp_ns)
         self.publish(frame, fields)
         self.sync.mark_published(frame)
 
@@ -148,6 +151,10 @@ class TranslationWorker:
                 continue
             try:
                 self.step(frame)
+            except FrameFault as fault:  # counted skip: decode / size_mismatch / translate
+                self.errors += 1
+                self.sync.stats.drop_frame(fault.reason)
+                self.faults.record(fault)
             except Exception as exc:  # noqa: BLE001 - one bad frame must not stop the node
                 if self._stop.is_set():
                     return  # shutting down: the middleware may already be gone

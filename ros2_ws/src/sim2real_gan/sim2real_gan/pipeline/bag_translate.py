@@ -1,19 +1,27 @@
 """Offline twin of the translator node: translate the image topic of a rosbag2.
 
 The same :class:`FrameSynchronizer` as the node (``ordered`` policy, hold measured in bag log
-time) pairs each image with its labels and camera_info by header stamp. For every complete
-frame the translated image (input header, input log time) and the frame's labels and
-camera_info (byte-identical, their own log times) are written under the output namespace.
-Every other topic is copied byte-identically under its own name as it is read. A label is
-never written without its translated image, nor with another stamp (with ``slop_ns`` 0).
+time; the same reorder window and reset rule) pairs each image with its labels and
+camera_info by header stamp, and the same topic plan (:mod:`sim2real_gan.pipeline.topics`)
+names the outputs. For every complete frame the translated image (input header, input log
+time) and the frame's labels and camera_info (byte-identical, their own log times) are
+written under the output namespace. Every other topic is copied byte-identically under its
+own name as it is read. A label is never written without its translated image, nor with
+another stamp (with ``slop_ns`` 0).
+
+Per-frame faults (garbage CDR, truncated data, a refused encoding, a label or camera_info
+of another size than its image, a translator failure) skip that frame and are counted with
+their reason, topic and stamp (:mod:`sim2real_gan.pipeline.faults`); they never abort the run.
+The output bag is written atomically and only when at least one frame was translated.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,129 +35,221 @@ from sim2real_gan.io.bag import (
     cdr_header_stamp_ns,
     has_header,
 )
-from sim2real_gan.io.ros_types import CAMERA_INFO, IMAGE, msg_class, typestore
-from sim2real_gan.pipeline.message_step import MessageTranslator, StepTimes
-from sim2real_gan.pipeline.stats import ManualClock, StatsSnapshot
-from sim2real_gan.pipeline.sync import Frame, FrameSynchronizer, SyncConfig
+from sim2real_gan.io.ros_types import CAMERA_INFO, IMAGE, msg_class, stamp_to_ns, typestore
+from sim2real_gan.pipeline.bag_report import BagTranslateReport
+
+__all__ = ["BagPart", "BagTranslateConfig", "BagTranslateReport", "plan_topics",
+           "translate_bag"]
+from sim2real_gan.pipeline.faults import FaultLog, FrameFault, check_part_sizes
+from sim2real_gan.pipeline.message_step import MessageTranslator
+from sim2real_gan.pipeline.stats import ManualClock
+from sim2real_gan.pipeline.sync import (
+    CAMERA_INFO_KEY,
+    IMAGE_KEY,
+    Frame,
+    FrameSynchronizer,
+    SyncConfig,
+)
+from sim2real_gan.pipeline.topics import (
+    CLI_NAMES,
+    TopicError,
+    TopicPlan,
+    TopicRequest,
+    check_name,
+    parent,
+    relative_to,
+)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class BagTranslateConfig:
-    """What to translate and where it goes.
+    """What to translate and where it goes (the flags of ``translate-bag``).
 
     Args:
-        image_topic: input image topic; its parent is the *input namespace*.
+        image_topic: input image topic (absolute, or relative to ``input_ns``).
         output_ns: namespace of the translated image, labels and camera_info.
-        label_topics: label topics to carry; None = every other stamped topic in the input
-            namespace (except camera_info).
-        camera_info: carry ``<input ns>/camera_info`` when the bag has it.
+        input_ns: input namespace; None = the image topic's parent.
+        label_topics: label topics to carry (relative to ``input_ns`` or absolute); None =
+            every other stamped topic inside the input namespace (except camera_info).
+        camera_info: carry ``camera_info_topic`` when the bag has it.
+        camera_info_topic: relative to ``input_ns`` or absolute.
         keep_input: also copy the input namespace's topics unchanged under their own names.
         storage: ``"mcap"`` or ``"sqlite3"``; None = the input bag's storage.
         overwrite: replace an existing output bag.
-        slop_ns, hold_ns, max_pending: synchroniser settings (hold in bag log time).
+        slop_ns, hold_ns, max_pending, reorder_ns, episode_gap_ns: synchroniser settings
+            (hold in bag log time, reorder window in stamp time).
         progress: show a tqdm bar.
     """
 
     image_topic: str = "/sim/camera/image_raw"
     output_ns: str = "/realistic/camera"
+    input_ns: str | None = None
     label_topics: tuple[str, ...] | None = None
     camera_info: bool = True
+    camera_info_topic: str = "camera_info"
     keep_input: bool = False
     storage: str | None = None
     overwrite: bool = False
     slop_ns: int = 0
     hold_ns: int = 1_000_000_000
     max_pending: int = 64
+    reorder_ns: int = 200_000_000
+    episode_gap_ns: int = 1_000_000_000
     progress: bool = True
 
-    @property
-    def input_ns(self) -> str:
-        return self.image_topic.rsplit("/", 1)[0]
+    def request(self, with_camera_info: bool | None = None) -> TopicRequest:
+        """The topic request of these flags (TopicError for a bad name or combination)."""
+        ns = self.input_ns
+        if ns is None:
+            check_name(CLI_NAMES["image"], self.image_topic)
+            if not self.image_topic.startswith("/"):
+                raise TopicError(f"--image-topic: {self.image_topic!r} is relative; give "
+                                 "--input-ns or an absolute image topic")
+            ns = parent(self.image_topic)
+        info = self.camera_info if with_camera_info is None else with_camera_info
+        return TopicRequest(ns, self.output_ns, self.image_topic,
+                            self.camera_info_topic if info else None,
+                            tuple(self.label_topics or ()), CLI_NAMES)
 
 
-@dataclass
-class TopicPlan:
-    """Input topic -> output topic for the frame parts; the rest is copied as is."""
+def plan_topics(topics: dict[str, str], cfg: BagTranslateConfig) -> tuple[TopicPlan, list[str]]:
+    """The topic plan for this bag and the topics copied as they are.
 
-    image: tuple[str, str]
-    labels: dict[str, str]  # input label topic -> output topic
-    camera_info: tuple[str, str] | None
-    passthrough: list[str]  # copied under their own name
-
-    @property
-    def frame_topics(self) -> dict[str, str]:
-        out = {self.image[0]: self.image[1], **self.labels}
-        if self.camera_info:
-            out[self.camera_info[0]] = self.camera_info[1]
-        return out
-
-
-@dataclass
-class BagTranslateReport:
-    """What happened: frame counts, drops, timings, the output topics."""
-
-    images_in: int
-    frames_out: int
-    messages_copied: int
-    output_topics: dict[str, str]
-    stats: StatsSnapshot
-    times: StepTimes
-    wall_s: float
-    message_path_s: float  # CDR decode + translate step + CDR encode, summed over frames
-    plan: TopicPlan = field(repr=False)
-
-    @property
-    def message_path_fps(self) -> float:
-        return self.frames_out / self.message_path_s if self.message_path_s > 0 else 0.0
-
-    def line(self) -> str:
-        drops = ", ".join(f"{k} {v}" for k, v in sorted(self.stats.frame_drops.items()))
-        return (f"{self.frames_out}/{self.images_in} frames translated"
-                f"{' (dropped: ' + drops + ')' if drops else ''}, {self.messages_copied} "
-                f"other messages copied; engine {self.times.engine_fps:.1f} fps, message path "
-                f"(CDR decode + translate + CDR encode) {self.message_path_fps:.1f} fps, "
-                f"wall {self.wall_s:.1f} s")
-
-
-def _out_topic(topic: str, input_ns: str, output_ns: str) -> str:
-    rel = topic[len(input_ns) + 1:] if topic.startswith(input_ns + "/") else topic.lstrip("/")
-    return f"{output_ns.rstrip('/')}/{rel}"
-
-
-def plan_topics(topics: dict[str, str], cfg: BagTranslateConfig) -> TopicPlan:
-    """Decide which input topic goes where; BagError for a missing or unusable topic."""
-    if cfg.image_topic not in topics:
-        raise BagError(f"image topic {cfg.image_topic} is not in the bag; it has "
-                       f"{sorted(topics)} (use --image-topic)")
-    if topics[cfg.image_topic] != IMAGE:
-        raise BagError(f"{cfg.image_topic} is {topics[cfg.image_topic]}, expected {IMAGE}")
-    ns = cfg.input_ns
-    info = f"{ns}/camera_info"
-    has_info = cfg.camera_info and topics.get(info) == CAMERA_INFO
+    Raises:
+        TopicError: a bad name or combination of flags.
+        BagError: a topic missing from the bag or unusable.
+    """
+    plan = cfg.request().plan()
+    image = plan.image.src
+    if image not in topics:
+        raise BagError(f"image topic {image} is not in the bag; it has {sorted(topics)} "
+                       "(use --image-topic)")
+    if topics[image] != IMAGE:
+        raise BagError(f"{image} is {topics[image]}, expected {IMAGE}")
+    info = plan.camera_info.src if plan.camera_info else None
+    if info is not None and topics.get(info) != CAMERA_INFO:
+        plan = cfg.request(with_camera_info=False).plan()  # carried only when the bag has it
     if cfg.label_topics is None:
-        labels = [t for t in sorted(topics) if t.startswith(ns + "/")
-                  and t not in (cfg.image_topic, info) and has_header(topics[t])]
-    else:
-        labels = list(cfg.label_topics)
-        for t in labels:
-            if t not in topics:
-                raise BagError(f"label topic {t} is not in the bag; it has {sorted(topics)}")
-            if not has_header(topics[t]):
-                raise BagError(f"label topic {t} ({topics[t]}) has no header stamp to sync on")
-    plan = TopicPlan(
-        image=(cfg.image_topic, _out_topic(cfg.image_topic, ns, cfg.output_ns)),
-        labels={t: _out_topic(t, ns, cfg.output_ns) for t in labels},
-        camera_info=(info, _out_topic(info, ns, cfg.output_ns)) if has_info else None,
-        passthrough=[],
-    )
-    frame_in = set(plan.frame_topics)
-    plan.passthrough = [t for t in sorted(topics)
-                        if t not in frame_in or (cfg.keep_input and t.startswith(ns + "/"))]
-    outs = list(plan.frame_topics.values()) + plan.passthrough
+        found = [t for t in sorted(topics) if relative_to(plan.input_ns, t) is not None
+                 and t not in (image, info) and has_header(topics[t])]
+        plan = plan.with_labels(found)
+    for t, _ in plan.labels:
+        if t not in topics:
+            raise BagError(f"label topic {t} is not in the bag; it has {sorted(topics)}")
+        if not has_header(topics[t]):
+            raise BagError(f"label topic {t} ({topics[t]}) has no header stamp to sync on")
+    frame_in = {r.src for r in plan.routes}
+    passthrough = [t for t in sorted(topics) if t not in frame_in
+                   or (cfg.keep_input and relative_to(plan.input_ns, t) is not None)]
+    outs = [r.dst for r in plan.routes] + passthrough
     clash = {t for t in outs if outs.count(t) > 1}
     if clash:
         raise BagError(f"output topics collide: {sorted(clash)}; choose another --output-ns")
-    return plan
+    return plan, passthrough
+
+
+class BagPart:
+    """A frame part read from the bag: the stored record and its decoded message.
+    ``decode()`` returns the message (the same call as on a :class:`BagMessage`)."""
+
+    def __init__(self, record: BagMessage, msg: Any, decode_s: float):
+        self.record, self.msg, self.decode_s = record, msg, decode_s
+        self.topic, self.raw, self.stamp_ns = record.topic, record.raw, record.stamp_ns
+
+    def decode(self) -> Any:
+        return self.msg
+
+
+def _read_part(rec: BagMessage) -> tuple[BagPart, int]:
+    """Decode one frame part and read its header stamp; FrameFault (``decode``) if garbage."""
+    t0 = time.perf_counter()
+    try:
+        msg = rec.decode()
+    except BagError as exc:
+        try:
+            stamp = cdr_header_stamp_ns(rec.raw)
+        except BagError:
+            stamp = None
+        raise FrameFault("decode", rec.topic, stamp, str(exc)) from exc
+    return BagPart(rec, msg, time.perf_counter() - t0), stamp_to_ns(msg.header.stamp)
+
+
+class _NothingTranslated(Exception):
+    """Raised inside the writer so that it discards an output without translated frames."""
+
+
+class _Run:
+    """One translation: feeds bag records to the synchroniser, writes complete frames."""
+
+    def __init__(self, plan: TopicPlan, topics: dict[str, str], step: MessageTranslator,
+                 cfg: BagTranslateConfig, on_frame: Callable[[Frame, Any, dict], None] | None):
+        self.plan, self.step, self.on_frame = plan, step, on_frame
+        self.clock = ManualClock(0)
+        self.sync = FrameSynchronizer(SyncConfig(
+            label_keys=tuple(plan.label_routes), camera_info=plan.camera_info is not None,
+            slop_ns=cfg.slop_ns, hold_ns=cfg.hold_ns, max_pending=cfg.max_pending,
+            policy="ordered", reorder_ns=cfg.reorder_ns, episode_gap_ns=cfg.episode_gap_ns),
+            clock=self.clock)
+        self.keys = {plan.image.src: IMAGE_KEY, **{t: t for t in plan.label_routes}}
+        if plan.camera_info:
+            self.keys[plan.camera_info.src] = CAMERA_INFO_KEY
+        self.image_labels = [t for t in plan.label_routes if topics[t] == IMAGE]
+        self.faults = FaultLog(log)
+        self.image_cls, self.store = msg_class(IMAGE), typestore()
+        self.writer: BagWriter | None = None
+        self.images_in = self.frames_out = 0
+        self.path_s = 0.0
+
+    def feed(self, rec: BagMessage) -> None:
+        """One frame-part record (image, label or camera_info) in bag order."""
+        key = self.keys[rec.topic]
+        self.images_in += key == IMAGE_KEY
+        try:
+            part, stamp = _read_part(rec)
+        except FrameFault as fault:
+            self.faults.record(fault)
+            if key == IMAGE_KEY:
+                self.sync.stats.drop_frame(fault.reason)
+            else:
+                self.sync.stats.drop_message(fault.reason, key=rec.topic)
+            return
+        self.sync.add(key, stamp, part)
+        for frame in self.sync.drain():
+            self.emit(frame)
+
+    def finish(self) -> None:
+        for frame in self.sync.finish():
+            self.emit(frame)
+
+    def emit(self, frame: Frame) -> None:
+        """Translate one complete frame and write it, or count it as a fault."""
+        part: BagPart = frame.image
+        image, stamp = part.msg, frame.stamp_ns
+        info = frame.camera_info
+        t0 = time.perf_counter()
+        try:
+            check_part_sizes(image.height, image.width,
+                             {t: frame.labels[t].msg for t in self.image_labels},
+                             (info.topic, info.msg) if info is not None else None, stamp)
+            fields = self.step.translate_frame(image, {k: p.msg for k, p in frame.labels.items()},
+                                               image_topic=part.topic, stamp_ns=stamp)
+        except FrameFault as fault:
+            self.faults.record(fault)
+            self.sync.stats.drop_frame(fault.reason)
+            return
+        raw = self.store.serialize_cdr(self.image_cls(header=image.header, **fields), IMAGE)
+        self.path_s += time.perf_counter() - t0 + part.decode_s
+        self.writer.write_raw(self.plan.image.dst, part.stamp_ns, raw)
+        for key, p in frame.labels.items():
+            self.writer.write_raw(self.plan.label_routes[key], p.stamp_ns, p.raw)
+        if info is not None:
+            self.writer.write_raw(self.plan.camera_info.dst, info.stamp_ns, info.raw)
+        self.sync.mark_published(frame)
+        self.frames_out += 1
+        if self.on_frame is not None:
+            self.on_frame(frame, image, fields)
 
 
 def translate_bag(
@@ -159,14 +259,16 @@ def translate_bag(
     cfg: BagTranslateConfig = BagTranslateConfig(),
     on_frame: Callable[[Frame, Any, dict], None] | None = None,
 ) -> BagTranslateReport:
-    """Translate ``in_path`` into a new bag at ``out_path`` (atomic).
+    """Translate ``in_path`` into a new bag at ``out_path`` (atomic; not written at all when
+    no frame was translated: ``report.written`` is False).
 
     Args:
         step: decode -> translate -> encode (its ``aux_keys`` name input label topics).
         on_frame: optional callback(frame, decoded input image, output Image fields), e.g.
-            for previews.
+            for previews; the frame's parts are :class:`BagPart` s.
     Raises:
         BagError: missing/corrupt/truncated input or an unusable topic choice.
+        TopicError: a bad topic name or combination of topic flags.
         FileExistsError: ``out_path`` exists and not ``cfg.overwrite``.
     """
     in_path, out_path = Path(in_path), Path(out_path)
@@ -177,73 +279,40 @@ def translate_bag(
     t_start = time.perf_counter()
     with BagReader(in_path) as reader:
         topics, defs = reader.topics, reader.topic_defs
-        plan = plan_topics(topics, cfg)
+        plan, passthrough = plan_topics(topics, cfg)
         for name, key in step.aux_keys.items():
-            if key not in plan.labels:
+            if key not in plan.label_routes:
                 raise BagError(f"the model needs {name} from {key}, which is not a label "
-                               f"topic of this bag (labels: {sorted(plan.labels)})")
-        clock = ManualClock(0)
-        sync = FrameSynchronizer(SyncConfig(
-            label_keys=tuple(plan.labels), camera_info=plan.camera_info is not None,
-            slop_ns=cfg.slop_ns, hold_ns=cfg.hold_ns, max_pending=cfg.max_pending,
-            policy="ordered"), clock=clock)
-        image_cls = msg_class(IMAGE)
-        storage = cfg.storage or reader.storage
-        images_in = copied = frames_out = 0
-        path_s = 0.0
-        store = typestore()
-        with BagWriter(out_path, storage=storage, overwrite=cfg.overwrite) as writer:
-            for src, dst in plan.frame_topics.items():
-                writer.add_topic(dst, topics[src], definition=defs[src])
-            for t in plan.passthrough:
-                writer.add_topic(t, topics[t], definition=defs[t])
-
-            def emit(frames: list[Frame]) -> None:
-                nonlocal frames_out
-                nonlocal path_s
-                for frame in frames:
-                    t0 = time.perf_counter()
-                    img_rec: BagMessage = frame.image
-                    image = img_rec.decode()
-                    labels = {k: frame.labels[k].decode() for k in step.aux_keys.values()}
-                    fields = step(image, labels)
-                    raw = store.serialize_cdr(image_cls(header=image.header, **fields), IMAGE)
-                    path_s += time.perf_counter() - t0
-                    writer.write_raw(plan.image[1], img_rec.stamp_ns, raw)
-                    for key, rec in frame.labels.items():
-                        writer.write_raw(plan.labels[key], rec.stamp_ns, rec.raw)
-                    if plan.camera_info is not None:
-                        rec = frame.camera_info
-                        writer.write_raw(plan.camera_info[1], rec.stamp_ns, rec.raw)
-                    sync.mark_published(frame)
-                    frames_out += 1
-                    if on_frame is not None:
-                        on_frame(frame, image, fields)
-
-            passthrough = set(plan.passthrough)
-            keys = {plan.image[0]: "image", **{t: t for t in plan.labels}}
-            if plan.camera_info:
-                keys[plan.camera_info[0]] = "camera_info"
-            bar = tqdm(total=reader.message_count, unit="msg", disable=not cfg.progress,
-                       desc=f"translate {in_path.name}")
-            for rec in reader.messages():
-                bar.update(1)
-                clock.set(rec.stamp_ns)
-                if rec.topic in passthrough:
-                    writer.write_raw(rec.topic, rec.stamp_ns, rec.raw)
-                    copied += 1
-                key = keys.get(rec.topic)
-                if key is None:
-                    continue
-                images_in += key == "image"
-                sync.add(key, cdr_header_stamp_ns(rec.raw), rec)
-                emit(sync.drain())
-            emit(sync.finish())
-            bar.close()
+                               f"topic of this bag (labels: {sorted(plan.label_routes)})")
+        run = _Run(plan, topics, step, cfg, on_frame)
+        copied, written = 0, True
+        try:
+            with BagWriter(out_path, storage=cfg.storage or reader.storage,
+                           overwrite=cfg.overwrite) as run.writer:
+                for src, dst in plan.routes:
+                    run.writer.add_topic(dst, topics[src], definition=defs[src])
+                for t in passthrough:
+                    run.writer.add_topic(t, topics[t], definition=defs[t])
+                copy = set(passthrough)
+                bar = tqdm(total=reader.message_count, unit="msg", disable=not cfg.progress,
+                           desc=f"translate {in_path.name}")
+                for rec in reader.messages():
+                    bar.update(1)
+                    run.clock.set(rec.stamp_ns)
+                    if rec.topic in copy:
+                        run.writer.write_raw(rec.topic, rec.stamp_ns, rec.raw)
+                        copied += 1
+                    if rec.topic in run.keys:
+                        run.feed(rec)
+                run.finish()
+                bar.close()
+                if run.frames_out == 0:
+                    raise _NothingTranslated
+        except _NothingTranslated:
+            written = False
     return BagTranslateReport(
-        images_in=images_in, frames_out=frames_out, messages_copied=copied,
-        output_topics={**{d: topics[s] for s, d in plan.frame_topics.items()},
-                       **{t: topics[t] for t in plan.passthrough}},
-        stats=sync.snapshot(), times=step.times, wall_s=time.perf_counter() - t_start,
-        message_path_s=path_s, plan=plan)
-
+        images_in=run.images_in, frames_out=run.frames_out, messages_copied=copied,
+        output_topics={**{d: topics[s] for s, d in plan.routes},
+                       **{t: topics[t] for t in passthrough}},
+        stats=run.sync.snapshot(), times=step.times, wall_s=time.perf_counter() - t_start,
+        message_path_s=run.path_s, plan=plan, faults=run.faults.summary(), written=written)

@@ -25,6 +25,7 @@ from sim2real_gan.io.image_codec import (
     numpy_to_image_fields,
     to_rgb8,
 )
+from sim2real_gan.pipeline.faults import FrameFault
 
 COLOUR_ENCODINGS = ("rgb8", "bgr8", "rgba8", "bgra8")
 
@@ -74,14 +75,48 @@ class MessageTranslator:
 
         Returns:
             Image fields (height, width, encoding, is_bigendian, step, data) of the output.
+        Raises:
+            ImageEncodingError (a ValueError) for an image or aux stream the codec refuses,
+            whatever the translate function raises, ShapeMismatchError for a wrong output.
         """
         t0 = time.perf_counter()
-        rgb = to_rgb8(image_to_numpy(image), image.encoding)
+        rgb = self._decode_image(image)
+        aux = {name: self._decode_aux(key, labels) for name, key in self.aux_keys.items()}
+        return self._run(rgb, aux, image.encoding, t0)
+
+    def translate_frame(self, image: Any, labels: Mapping[str, Any] | None, *,
+                        image_topic: str, stamp_ns: int) -> dict[str, Any]:
+        """As :meth:`__call__`, but a failure is a :class:`FrameFault` naming the stage
+        (``decode`` of the image or an aux stream, ``translate``), the topic and the stamp."""
+        t0 = time.perf_counter()
+        try:
+            rgb = self._decode_image(image)
+        except ValueError as exc:
+            raise FrameFault("decode", image_topic, stamp_ns, str(exc)) from exc
         aux = {}
         for name, key in self.aux_keys.items():
-            if labels is None or key not in labels:
-                raise KeyError(f"aux input {name!r} needs label {key!r}, which the frame lacks")
-            aux[name] = np.asarray(image_to_numpy(labels[key]), dtype=np.float32)
+            try:
+                aux[name] = self._decode_aux(key, labels)
+            except ValueError as exc:
+                raise FrameFault("decode", key, stamp_ns, f"aux input {name}: {exc}") from exc
+        try:
+            return self._run(rgb, aux, image.encoding, t0)
+        except Exception as exc:  # noqa: BLE001 - any engine failure is this frame's fault
+            raise FrameFault("translate", image_topic, stamp_ns,
+                             f"{type(exc).__name__}: {exc}") from exc
+
+    @staticmethod
+    def _decode_image(image: Any) -> np.ndarray:
+        return to_rgb8(image_to_numpy(image), image.encoding)
+
+    @staticmethod
+    def _decode_aux(key: str, labels: Mapping[str, Any] | None) -> np.ndarray:
+        if labels is None or key not in labels:
+            raise KeyError(f"aux input needs label {key!r}, which the frame lacks")
+        return np.asarray(image_to_numpy(labels[key]), dtype=np.float32)
+
+    def _run(self, rgb: np.ndarray, aux: dict[str, np.ndarray], in_encoding: str,
+             t0: float) -> dict[str, Any]:
         t1 = time.perf_counter()
         out = self._translate(rgb, **aux)
         t2 = time.perf_counter()
@@ -90,7 +125,7 @@ class MessageTranslator:
                 f"translator returned {out.dtype} {out.shape}, expected uint8 {rgb.shape}"
             )
         enc = self.output_encoding or (
-            image.encoding if image.encoding in COLOUR_ENCODINGS else "rgb8")
+            in_encoding if in_encoding in COLOUR_ENCODINGS else "rgb8")
         fields = numpy_to_image_fields(from_rgb8(out, enc), enc)
         t3 = time.perf_counter()
         self.times.frames += 1

@@ -32,15 +32,20 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import NamedTuple
 
 MAX_NAME_LENGTH = 247  # rmw: 255 minus the DDS prefix ("rt/")
 FIELDS = ("input_ns", "output_ns", "image", "camera_info", "labels")
-NODE_NAMES: dict[str, str] = {"input_ns": "input_ns", "output_ns": "output_ns",
-                              "image": "image_topic", "camera_info": "camera_info_topic",
-                              "labels": "label_topics"}
+NODE_NAMES: Mapping[str, str] = MappingProxyType({
+    "input_ns": "input_ns", "output_ns": "output_ns", "image": "image_topic",
+    "camera_info": "camera_info_topic", "labels": "label_topics"})
 """How the node's parameters name each request field (used in error messages)."""
+CLI_NAMES: Mapping[str, str] = MappingProxyType({
+    "input_ns": "--input-ns", "output_ns": "--output-ns", "image": "--image-topic",
+    "camera_info": "--camera-info-topic", "labels": "--labels"})
+"""How ``translate-bag``'s flags name each request field."""
 
 
 class TopicError(ValueError):
@@ -127,7 +132,8 @@ class TopicPlan:
     image: Route
     camera_info: Route | None
     labels: tuple[Route, ...]
-    names: Mapping[str, str] = NODE_NAMES
+    names: Mapping[str, str] = field(default_factory=lambda: NODE_NAMES, compare=False,
+                                     repr=False)
 
     @property
     def routes(self) -> tuple[Route, ...]:
@@ -171,7 +177,8 @@ class TopicRequest:
     image: str = "image_raw"
     camera_info: str | None = "camera_info"
     labels: tuple[str, ...] = ()
-    names: Mapping[str, str] = NODE_NAMES
+    names: Mapping[str, str] = field(default_factory=lambda: NODE_NAMES, compare=False,
+                                     repr=False)
 
     def plan(self) -> TopicPlan:
         """Resolve and validate; TopicError names the parameter/flag and the problem."""
