@@ -132,8 +132,13 @@ def test_incomplete_frames_are_dropped_and_reported(tmp_path: Path, artifact: Pa
     from test_pipeline_bag_translate import write_camera_bag
 
     write_camera_bag(tmp_path / "in", n=4, skip={"depth": [1]})
-    assert _run(tmp_path / "in", tmp_path / "out", "--model", artifact, "--hold-ms", "50") == 0
+    # 1 of 4 dropped is more than the default --max-drop-fraction: exit 1, output kept
+    assert _run(tmp_path / "in", tmp_path / "out", "--model", artifact, "--hold-ms", "50") == 1
     assert "1 of 4 frames were dropped" in caplog.text and "/sim/camera/depth x1" in caplog.text
+    assert "25.0% > --max-drop-fraction 0.05" in caplog.text
+    assert "was still written with the 3 translated frames" in caplog.text
+    assert _run(tmp_path / "in", tmp_path / "out", "--model", artifact, "--hold-ms", "50",
+                "--force", "--max-drop-fraction", "0.25") == 0
     with BagReader(tmp_path / "out") as r:
         counts = r.message_counts
     assert {t: n for t, n in counts.items() if t.startswith(OUT_NS)} == {

@@ -89,6 +89,15 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def fraction(text: str) -> float:
+    """A share: a finite number within 0..1 (``--max-drop-fraction``)."""
+    what = "a number within 0..1"
+    value = _finite(text, what)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+    return value
+
+
 def positive_int(text: str) -> int:
     """An integer >= 1 (counts)."""
     n = _int(text, "an integer >= 1")

@@ -22,7 +22,13 @@ from typing import Any
 import numpy as np
 
 from sim2real_gan.cli.argtypes import positive_int
-from sim2real_gan.cli.translate_bag import add_model_args, load_translator, make_step, model_inputs
+from sim2real_gan.cli.translate_bag import (
+    add_model_args,
+    load_translator,
+    make_step,
+    model_inputs,
+    report_exit_code,
+)
 
 log = logging.getLogger("sim2real_gan.demo")
 
@@ -97,7 +103,7 @@ class _PreviewSink:
         t0 = time.perf_counter()
         src = to_rgb8(image_to_numpy(image), image.encoding)
         dst = to_rgb8(image_to_numpy(SimpleNamespace(**fields)), fields["encoding"])
-        labels = _colorize(image_to_numpy(frame.labels[SEG_TOPIC].decode()))
+        labels = _colorize(image_to_numpy(frame.labels[SEG_TOPIC].msg))
         row = side_by_side([("sim input", src), ("translated", dst), ("labels", labels)])
         if self.video is not None:
             self.video.write(row)
@@ -123,6 +129,7 @@ class _PreviewSink:
 
 def run(args: argparse.Namespace) -> int:
     from sim2real_gan.io.outputs import check_output, staged_output
+    from sim2real_gan.pipeline.bag_report import DEFAULT_MAX_DROP_FRACTION, NothingTranslated
     from sim2real_gan.runtime import BackendUnavailable
 
     width, height = _size(args.size)
@@ -136,39 +143,44 @@ def run(args: argparse.Namespace) -> int:
     try:
         with staged_output(args.out, "demo", inputs, args.force) as out:
             out.mkdir()
-            summary, sink_path, topics = _demo(args, translator, out, width, height)
+            summary, sink_path, report = _demo(args, translator, out, width, height)
+    except NothingTranslated as nothing:  # the staged folder is gone: nothing half-made
+        return report_exit_code(nothing.report, args.out / "realistic_bag",
+                                DEFAULT_MAX_DROP_FRACTION)
     finally:
         translator.close()
     print(summary["line"])
-    print(f"wrote {args.out / 'realistic_bag'} ({', '.join(sorted(topics))}), "
+    print(f"wrote {args.out / 'realistic_bag'} ({', '.join(sorted(report.output_topics))}), "
           f"{args.out / sink_path.name}, {args.out / 'preview_strip.png'}")
-    return 0
+    return report_exit_code(report, args.out / "realistic_bag", DEFAULT_MAX_DROP_FRACTION)
 
 
 def _demo(args: argparse.Namespace, translator: Any, out: Path, width: int, height: int
-          ) -> tuple[dict, Path, dict]:
+          ) -> tuple[dict, Path, Any]:
     """Simulate, translate and preview into the new folder ``out``; returns (summary, preview
-    path, output topics)."""
+    path, BagTranslateReport). NothingTranslated when no frame was translated."""
+    from sim2real_gan.pipeline.bag_report import NothingTranslated
     from sim2real_gan.pipeline.bag_translate import BagTranslateConfig, translate_bag
     from sim2real_gan.pipeline.sim_source import simulate_to_bag
 
     progress = not args.no_progress
+    cfg = BagTranslateConfig(image_topic=IMAGE_TOPIC, storage=args.storage, progress=progress)
     sim_fps = simulate_to_bag(out / "sim_bag", frames=args.frames, width=width, height=height,
                               seed=args.seed, storage=args.storage, progress=progress)
-    step = make_step(translator, IMAGE_TOPIC)
+    step = make_step(translator, cfg.request().plan())
     _warm_up(translator, height, width)
     sink = _PreviewSink(out, args.preview, args.frames, args.strip_frames)
     t0 = time.perf_counter()
     try:
-        report = translate_bag(out / "sim_bag", out / "realistic_bag", step,
-                               BagTranslateConfig(image_topic=IMAGE_TOPIC, storage=args.storage,
-                                                  progress=progress),
+        report = translate_bag(out / "sim_bag", out / "realistic_bag", step, cfg,
                                on_frame=sink)
     except BaseException:
         sink.close(out, failed=True)
         raise
     wall = time.perf_counter() - t0 - sink.seconds
-    sink.close(out)
+    sink.close(out, failed=not report.written)
+    if not report.written:
+        raise NothingTranslated(report)
     summary = {
         "size": [width, height], "frames": report.frames_out, "frames_in": report.images_in,
         "backend": translator.backend.label, "model_preset": translator.manifest.preset,
@@ -177,6 +189,7 @@ def _demo(args: argparse.Namespace, translator: Any, out: Path, width: int, heig
         "bag_to_bag_fps": round(report.frames_out / wall, 2) if wall > 0 else 0.0,
         "simulator_fps": round(sim_fps, 2),
         "drops": report.stats.frame_drops,
+        "message_drops": report.stats.message_drops,
     }
     summary["line"] = (
         f"throughput {width}x{height} on {summary['backend']} ({summary['model_preset']}): "
@@ -185,7 +198,7 @@ def _demo(args: argparse.Namespace, translator: Any, out: Path, width: int, heig
         f"{summary['bag_to_bag_fps']:.1f} fps; simulator {summary['simulator_fps']:.1f} fps; "
         f"{report.frames_out}/{report.images_in} frames")
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return summary, sink.path, report.output_topics
+    return summary, sink.path, report
 
 
 def _warm_up(translator: Any, height: int, width: int, runs: int = 2) -> None:

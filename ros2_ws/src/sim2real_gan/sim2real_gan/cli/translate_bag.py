@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim2real_gan.artifact import BACKEND_CHOICES, STYLE_SYNTAX, StyleError, StyleSpec
-from sim2real_gan.cli.argtypes import duration_ms, threads
+from sim2real_gan.cli.argtypes import duration_ms, fraction, threads
 
 if TYPE_CHECKING:
+    from sim2real_gan.pipeline.topics import TopicPlan
     from sim2real_gan.runtime import TranslatorLike
 
 log = logging.getLogger("sim2real_gan.translate_bag")
@@ -78,35 +79,72 @@ def model_inputs(args: argparse.Namespace) -> list[Path]:
     return paths
 
 
-def make_step(translator: TranslatorLike, image_topic: str) -> Any:
-    """MessageTranslator feeding the model's aux streams from ``<image ns>/<aux topic>``."""
+def make_step(translator: TranslatorLike, plan: TopicPlan) -> Any:
+    """MessageTranslator feeding the model's aux streams from their topics beside the image
+    (``TopicPlan.aux_topic``, the node's rule)."""
     from sim2real_gan.pipeline.message_step import MessageTranslator
 
-    ns = image_topic.rsplit("/", 1)[0]
-    aux = {src.name: f"{ns}/{src.topic}" for src in translator.manifest.aux}
+    aux = {src.name: plan.aux_topic(src.topic) for src in translator.manifest.aux}
     return MessageTranslator(translator.translate, aux_keys=aux)
 
 
+def _ros_name(namespace: bool) -> Any:
+    """argparse type: a ROS 2 topic name (or absolute namespace), checked at parse time."""
+    from sim2real_gan.pipeline.topics import name_problem
+
+    def check(text: str) -> str:
+        problem = name_problem(text, namespace=namespace)
+        if problem:
+            kind = "namespace" if namespace else "topic name"
+            raise argparse.ArgumentTypeError(f"{text!r} is not a valid ROS 2 {kind}: {problem}")
+        return text
+
+    check.__name__ = "ROS namespace" if namespace else "ROS topic name"
+    return check
+
+
+def add_topic_args(p: argparse.ArgumentParser) -> None:
+    """Topic flags: the same request fields as the node's topic parameters."""
+    from sim2real_gan.pipeline.bag_translate import BagTranslateConfig
+
+    d = BagTranslateConfig()
+    g = p.add_argument_group("topics (rule: docs/offline.md; the node's input_ns, output_ns, "
+                             "image_topic, camera_info_topic, label_topics)")
+    g.add_argument("--image-topic", type=_ros_name(False), default=d.image_topic,
+                   help=f"image topic to translate, absolute or relative to --input-ns "
+                   f"(default {d.image_topic})")
+    g.add_argument("--input-ns", type=_ros_name(True), default=None,
+                   help="input namespace (default: the image topic's parent)")
+    g.add_argument("--output-ns", type=_ros_name(True), default=d.output_ns,
+                   help=f"namespace of the translated image and its labels (default "
+                   f"{d.output_ns}); a topic inside the input namespace keeps its path below "
+                   "it, one outside goes under --output-ns by its last name")
+    g.add_argument("--labels", nargs="+", type=_ros_name(False), default=None,
+                   metavar="TOPIC", help="label topics carried with each frame, absolute or "
+                   "relative to the input namespace (default: every other stamped topic in "
+                   "the input namespace except camera_info)")
+    g.add_argument("--camera-info-topic", type=_ros_name(False), default=d.camera_info_topic,
+                   help=f"camera_info topic, absolute or relative to the input namespace "
+                   f"(default {d.camera_info_topic}); carried when the bag has it")
+    g.add_argument("--no-camera-info", action="store_true",
+                   help="do not require or carry camera_info with each frame")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
+    from sim2real_gan.pipeline.bag_report import DEFAULT_MAX_DROP_FRACTION
+
     p = sub.add_parser(
         "translate-bag", help="translate the camera images of a rosbag2 (labels kept)",
         description="Translate IN's image topic into a new bag OUT (atomic). The translated "
         "image (input header) and its labels and camera_info (byte-identical, same stamps) go "
         "under --output-ns; every other topic is copied unchanged. A frame whose labels are "
-        "incomplete is dropped with all its labels (counted).")
+        "incomplete, or that cannot be decoded or translated, is dropped with all its labels "
+        "(counted by reason). Exit 0 when at least one frame was translated and at most "
+        "--max-drop-fraction of the frames were dropped, 1 otherwise (the output bag is "
+        "kept when it holds at least one frame), 2 for bad arguments or input.")
     p.add_argument("input", type=Path, metavar="IN", help="input rosbag2 directory")
     p.add_argument("output", type=Path, metavar="OUT", help="output rosbag2 directory")
-    p.add_argument("--image-topic", default="/sim/camera/image_raw",
-                   help="image topic to translate (default /sim/camera/image_raw); its "
-                   "namespace is the input namespace")
-    p.add_argument("--output-ns", default="/realistic/camera",
-                   help="namespace of the translated image and its labels "
-                   "(default /realistic/camera)")
-    p.add_argument("--labels", nargs="+", default=None, metavar="TOPIC",
-                   help="label topics carried with each frame (default: every other stamped "
-                   "topic in the input namespace except camera_info)")
-    p.add_argument("--no-camera-info", action="store_true",
-                   help="do not require or carry <input ns>/camera_info with each frame")
+    add_topic_args(p)
     p.add_argument("--keep-input", action="store_true",
                    help="also keep the input namespace's topics (original image, labels, "
                    "camera_info) unchanged under their own names")
@@ -119,43 +157,79 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hold-ms", type=duration_ms, default=1000.0,
                    help="how long (bag time) a frame waits for a missing label before it is "
                    "dropped (default 1000)")
+    p.add_argument("--reorder-ms", type=duration_ms, default=200.0,
+                   help="reorder window (stamp time, default 200, as the node's "
+                   "reorder_window_ms): an image at most this far behind the newest is put "
+                   "back in order; further back is a simulation reset (new episode)")
+    p.add_argument("--max-drop-fraction", type=fraction, default=DEFAULT_MAX_DROP_FRACTION,
+                   help=f"exit 1 when more than this share of the frames is dropped (default "
+                   f"{DEFAULT_MAX_DROP_FRACTION})")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_model_args(p)
     p.set_defaults(func=run)
 
 
+def bag_config(args: argparse.Namespace) -> Any:
+    """BagTranslateConfig from the parsed flags; its topic request is checked here
+    (TopicError, a ValueError: exit 2) so that a bad combination fails before the model
+    loads."""
+    from sim2real_gan.pipeline.bag_translate import BagTranslateConfig
+
+    cfg = BagTranslateConfig(
+        image_topic=args.image_topic, output_ns=args.output_ns, input_ns=args.input_ns,
+        label_topics=tuple(args.labels) if args.labels else None,
+        camera_info=not args.no_camera_info, camera_info_topic=args.camera_info_topic,
+        keep_input=args.keep_input, storage=args.storage,
+        slop_ns=int(args.slop_ms * 1e6), hold_ns=int(args.hold_ms * 1e6),
+        reorder_ns=int(args.reorder_ms * 1e6), progress=not args.no_progress)
+    cfg.request().plan()
+    return cfg
+
+
 def run(args: argparse.Namespace) -> int:
     from sim2real_gan.io.outputs import check_output, staged_output
-    from sim2real_gan.pipeline.bag_translate import BagTranslateConfig, translate_bag
+    from sim2real_gan.pipeline.bag_report import NothingTranslated
+    from sim2real_gan.pipeline.bag_translate import translate_bag
     from sim2real_gan.runtime import BackendUnavailable
 
+    cfg = bag_config(args)
     if not args.input.exists():
         raise FileNotFoundError(f"input bag {args.input} does not exist")
     inputs = [args.input, *model_inputs(args)]
     check_output(args.output, "translate-bag", inputs, args.force)  # before the model loads
-    cfg = BagTranslateConfig(
-        image_topic=args.image_topic, output_ns=args.output_ns,
-        label_topics=tuple(args.labels) if args.labels else None,
-        camera_info=not args.no_camera_info, keep_input=args.keep_input, storage=args.storage,
-        slop_ns=int(args.slop_ms * 1e6), hold_ns=int(args.hold_ms * 1e6),
-        progress=not args.no_progress)
     try:
         translator = load_translator(args)
     except BackendUnavailable as exc:
         log.error("%s", exc)
         return 2
     try:
+        step = make_step(translator, cfg.request().plan())
         with staged_output(args.output, "translate-bag", inputs, args.force) as built:
-            report = translate_bag(args.input, built, make_step(translator, args.image_topic),
-                                   cfg)
+            report = translate_bag(args.input, built, step, cfg)
+            if not report.written:  # nothing translated: the staged output goes
+                raise NothingTranslated(report)
+    except NothingTranslated as nothing:
+        report = nothing.report
     finally:
         translator.close()
     log.info("%s", report.line())
-    if report.frames_out < report.images_in:
+    return report_exit_code(report, args.output, args.max_drop_fraction)
+
+
+def report_exit_code(report: Any, output: Path, max_drop_fraction: float) -> int:
+    """Log the outcome of a bag translation; 0 on success, 1 otherwise (see --help)."""
+    if report.frames_dropped:
         missing = ", ".join(f"{k} x{n}" for k, n in sorted(report.stats.missing.items()))
         log.warning("%d of %d frames were dropped (%s); parts that never arrived in time: %s. "
-                    "Check --labels, --slop-ms and --hold-ms.",
-                    report.images_in - report.frames_out, report.images_in,
-                    report.stats.frame_drops, missing or "none")
-    log.info("wrote %s: %s", args.output, ", ".join(sorted(report.output_topics)))
+                    "Check --labels, --slop-ms, --hold-ms and the faults above.",
+                    report.frames_dropped, report.frames_in, report.reasons(),
+                    missing or "none")
+    problem = report.verdict(max_drop_fraction)
+    if report.written:
+        log.info("wrote %s: %s", output, ", ".join(sorted(report.output_topics)))
+    if problem:
+        kept = (f"{output} was still written with the {report.frames_out} translated frames"
+                if report.written else "no output written")
+        log.error("%s; %s", problem, kept)
+        return 1
     return 0

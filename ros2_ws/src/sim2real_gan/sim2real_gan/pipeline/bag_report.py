@@ -86,3 +86,12 @@ class BagTranslateReport:
                 f"{episodes}, {self.messages_copied} other messages copied; engine "
                 f"{self.times.engine_fps:.1f} fps, message path (CDR decode + translate + CDR "
                 f"encode) {self.message_path_fps:.1f} fps, wall {self.wall_s:.1f} s")
+
+
+class NothingTranslated(Exception):
+    """Raised by a command inside its staged output when no frame was translated, so that the
+    output is discarded (nothing half-made remains); carries the report."""
+
+    def __init__(self, report: BagTranslateReport):
+        super().__init__(report.verdict() or "nothing translated")
+        self.report = report

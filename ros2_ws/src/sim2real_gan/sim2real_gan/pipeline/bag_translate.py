@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,8 +114,10 @@ class BagTranslateConfig:
                             tuple(self.label_topics or ()), CLI_NAMES)
 
 
-def plan_topics(topics: dict[str, str], cfg: BagTranslateConfig) -> tuple[TopicPlan, list[str]]:
-    """The topic plan for this bag and the topics copied as they are.
+def plan_topics(topics: dict[str, str], cfg: BagTranslateConfig,
+                aux: Mapping[str, str] | None = None) -> tuple[TopicPlan, list[str]]:
+    """The topic plan for this bag and the topics copied as they are. ``aux`` (model input
+    name -> topic) adds the model's aux streams to the labels, as the node does.
 
     Raises:
         TopicError: a bad name or combination of flags.
@@ -135,6 +137,11 @@ def plan_topics(topics: dict[str, str], cfg: BagTranslateConfig) -> tuple[TopicP
         found = [t for t in sorted(topics) if relative_to(plan.input_ns, t) is not None
                  and t not in (image, info) and has_header(topics[t])]
         plan = plan.with_labels(found)
+    for name, t in (aux or {}).items():
+        if t not in topics:
+            raise BagError(f"the model needs {name} from {t}, which is not in the bag; it has "
+                           f"{sorted(topics)}")
+    plan = plan.with_labels((aux or {}).values())
     for t, _ in plan.labels:
         if t not in topics:
             raise BagError(f"label topic {t} is not in the bag; it has {sorted(topics)}")
@@ -279,11 +286,7 @@ def translate_bag(
     t_start = time.perf_counter()
     with BagReader(in_path) as reader:
         topics, defs = reader.topics, reader.topic_defs
-        plan, passthrough = plan_topics(topics, cfg)
-        for name, key in step.aux_keys.items():
-            if key not in plan.label_routes:
-                raise BagError(f"the model needs {name} from {key}, which is not a label "
-                               f"topic of this bag (labels: {sorted(plan.label_routes)})")
+        plan, passthrough = plan_topics(topics, cfg, step.aux_keys)
         run = _Run(plan, topics, step, cfg, on_frame)
         copied, written = 0, True
         try:
