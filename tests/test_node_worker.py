@@ -180,3 +180,44 @@ def test_style_arguments(tmp_path: Path) -> None:
     cv2.imwrite(str(tmp_path / "ref.png"), ref[:, :, ::-1])
     np.testing.assert_array_equal(style_argument(StyleSpec("image", str(tmp_path / "ref.png")),
                                                  rng), ref)
+
+
+def test_label_of_another_size_is_a_counted_skip(artifact: Path,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """The node's worker and translate-bag share the per-frame checks (pipeline.faults)."""
+    from sim2real_gan.pipeline.faults import FrameFault
+
+    t = Translator.from_artifact(artifact, backend="onnxruntime")
+    sync, rec = make_sync(), Recorder()
+    worker = TranslationWorker(sync, t, rec, image_topic="/sim/camera/image_raw")
+    header = make_header(50, "endoscope_optical_frame")
+    sync.add_label(SEG, 50, image_msg(np.zeros((H, W + 4), np.uint8), "mono8", header))
+    sync.add_label(DEPTH, 50, image_msg(np.zeros((H, W), np.float32), "32FC1", header))
+    sync.add_image(50, image_msg(np.zeros((H, W, 3), np.uint8), "rgb8", header))
+    with pytest.raises(FrameFault, match=f"{SEG} @ 0.000000050 s: size_mismatch: label is "
+                       f"{W + 4}x{H}, its image {W}x{H}"):
+        worker.step(sync.pop())
+    deadline = time.monotonic() + 10
+
+    def wait_until(done) -> None:  # one frame at a time, so that none is superseded
+        while not done() and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+    worker.start()
+    try:
+        add_frame(sync, 60)
+        wait_until(lambda: len(rec.out) == 1)
+        broken = image_msg(np.zeros((H, W, 3), np.uint8), "rgb8", make_header(70, "f"))
+        broken.data = broken.data[:5]  # header sizes fine, pixel data truncated: decode
+        sync.add_label(SEG, 70, image_msg(np.zeros((H, W), np.uint8), "mono8", broken.header))
+        sync.add_label(DEPTH, 70, image_msg(np.zeros((H, W), np.float32), "32FC1",
+                                            broken.header))
+        sync.add_image(70, broken)
+        wait_until(lambda: worker.errors == 1)
+        add_frame(sync, 80)
+        wait_until(lambda: len(rec.out) == 2)
+    finally:
+        worker.stop()
+    assert [s for s, *_ in rec.out] == [60, 80]
+    assert sync.snapshot().frame_drops == {"decode": 1} and worker.errors == 1
+    assert "frame skipped: /sim/camera/image_raw @ 0.000000070 s: decode" in caplog.text

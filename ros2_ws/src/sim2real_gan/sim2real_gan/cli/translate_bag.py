@@ -221,12 +221,12 @@ def report_exit_code(report: Any, output: Path, max_drop_fraction: float) -> int
     if report.frames_dropped:
         missing = ", ".join(f"{k} x{n}" for k, n in sorted(report.stats.missing.items()))
         log.warning("%d of %d frames were dropped (%s); parts that never arrived in time: %s. "
-                    "Check --labels, --slop-ms, --hold-ms and the faults above.",
+                    "Check --labels, --slop-ms, --hold-ms and the skipped frames above.",
                     report.frames_dropped, report.frames_in, report.reasons(),
                     missing or "none")
-    problem = report.verdict(max_drop_fraction)
     if report.written:
         log.info("wrote %s: %s", output, ", ".join(sorted(report.output_topics)))
+    problem = report.verdict(max_drop_fraction)
     if problem:
         kept = (f"{output} was still written with the {report.frames_out} translated frames"
                 if report.written else "no output written")

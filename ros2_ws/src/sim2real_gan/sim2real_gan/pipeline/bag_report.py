@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sim2real_gan.pipeline.message_step import StepTimes
 from sim2real_gan.pipeline.stats import StatsSnapshot
-from sim2real_gan.pipeline.sync import IMAGE_KEY
+from sim2real_gan.pipeline.sync import CAMERA_INFO_KEY, IMAGE_KEY
 from sim2real_gan.pipeline.topics import TopicPlan
 
 DEFAULT_MAX_DROP_FRACTION = 0.05
@@ -58,23 +58,28 @@ class BagTranslateReport:
     def drop_fraction(self) -> float:
         return self.frames_dropped / self.frames_in if self.frames_in else 1.0
 
+    @property
+    def key_topics(self) -> dict[str, str]:
+        """Synchroniser part key -> input topic (labels are keyed by their topic already)."""
+        info = {CAMERA_INFO_KEY: self.plan.camera_info.src} if self.plan.camera_info else {}
+        return {IMAGE_KEY: self.plan.image.src, **info}
+
     def reasons(self) -> str:
         """Every drop reason with its count, e.g. ``frames: decode 1; messages: late 2 (...)``."""
-        text = (f"frames: {self.stats.frame_drops_text()}; messages: "
-                f"{self.stats.message_drops_text()}")
-        return text + (f"; faults: {self.faults}" if self.faults != "none" else "")
+        return (f"frames: {self.stats.frame_drops_text()}; messages: "
+                f"{self.stats.message_drops_text(self.key_topics)}")
 
     def verdict(self, max_drop_fraction: float = DEFAULT_MAX_DROP_FRACTION) -> str | None:
-        """None when the run succeeded, else one line saying why not."""
+        """None when the run succeeded, else one line saying why not (the reasons are in
+        :meth:`reasons`)."""
         if self.images_in == 0:
             return f"nothing translated: the bag has no message on {self.plan.image.src}"
         if self.frames_out == 0:
-            return (f"nothing translated: all {self.frames_in} frames were dropped "
-                    f"({self.reasons()})")
+            return f"nothing translated: all {self.frames_in} frames were dropped"
         if self.drop_fraction > max_drop_fraction:
             return (f"{self.frames_dropped} of {self.frames_in} frames dropped "
                     f"({100 * self.drop_fraction:.1f}% > --max-drop-fraction "
-                    f"{max_drop_fraction:g}): {self.reasons()}")
+                    f"{max_drop_fraction:g})")
         return None
 
     def line(self) -> str:
@@ -82,7 +87,8 @@ class BagTranslateReport:
         episodes = (f"; {s.episodes} episodes ({s.resets} resets), {s.reordered} out-of-order "
                     "images kept" if s.resets or s.reordered or s.episodes > 1 else "")
         return (f"{self.frames_out}/{self.frames_in} frames translated (dropped: "
-                f"{s.frame_drops_text()}; messages dropped: {s.message_drops_text()})"
+                f"{s.frame_drops_text()}; messages dropped: "
+                f"{s.message_drops_text(self.key_topics)})"
                 f"{episodes}, {self.messages_copied} other messages copied; engine "
                 f"{self.times.engine_fps:.1f} fps, message path (CDR decode + translate + CDR "
                 f"encode) {self.message_path_fps:.1f} fps, wall {self.wall_s:.1f} s")

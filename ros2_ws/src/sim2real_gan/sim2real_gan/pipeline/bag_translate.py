@@ -217,9 +217,11 @@ class _Run:
             part, stamp = _read_part(rec)
         except FrameFault as fault:
             self.faults.record(fault)
-            if key == IMAGE_KEY:
+            if fault.stamp_ns is not None:  # the header was readable: drop that frame
+                self.sync.drop_stamp(fault.stamp_ns, fault.reason)
+            elif key == IMAGE_KEY:
                 self.sync.stats.drop_frame(fault.reason)
-            else:
+            else:  # its frame will lack this part: dropped as incomplete
                 self.sync.stats.drop_message(fault.reason, key=rec.topic)
             return
         self.sync.add(key, stamp, part)

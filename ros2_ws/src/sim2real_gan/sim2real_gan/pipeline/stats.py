@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -74,12 +74,14 @@ class StatsSnapshot:
             parts.append(f"{reason} {n}{extra}")
         return ", ".join(parts) or "none"
 
-    def message_drops_text(self) -> str:
-        """``late 3 (/sim/camera/depth 2, image 1)`` or ``none``: reasons with their keys."""
+    def message_drops_text(self, names: Mapping[str, str] | None = None) -> str:
+        """``late 3 (/sim/camera/depth 2, image 1)`` or ``none``: reasons with their keys
+        (``names`` renames keys, e.g. ``{"image": "/sim/camera/image_raw"}``)."""
+        names = names or {}
         parts = []
         for reason, n in sorted(self.message_drops.items()):
-            keys = sorted((k, r[reason]) for k, r in self.message_drops_by_key.items()
-                          if r.get(reason))
+            keys = sorted((names.get(k, k), r[reason])
+                          for k, r in self.message_drops_by_key.items() if r.get(reason))
             detail = ", ".join(f"{k} {m}" for k, m in keys)
             parts.append(f"{reason} {n}" + (f" ({detail})" if detail else ""))
         return ", ".join(parts) or "none"

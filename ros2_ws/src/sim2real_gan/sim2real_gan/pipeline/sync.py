@@ -241,6 +241,20 @@ class FrameSynchronizer:
             self._shadow = (old_newest + self.config.slop_ns, now + self.config.hold_ns)
         return dropped
 
+    def drop_stamp(self, stamp_ns: int, reason: str) -> None:
+        """A part with this stamp could not be read (a fault): drop its frame now with
+        ``reason`` (counted once), with whatever parts of it are held; parts that come
+        later are ``late``."""
+        stamp = int(stamp_ns)
+        with self._lock:
+            self._frames.pop(stamp, None)
+            for orphans in self._orphans.values():
+                orphans.pop(stamp, None)
+            if stamp in self._closed:
+                return  # already counted (published or dropped)
+            self.stats.drop_frame(reason)
+            self._close_locked(stamp, published=False)
+
     def reset(self) -> int:
         """Start a new episode now (e.g. ROS time jumped back): forget held stamps, drop
         incomplete frames (counted as ``reset``), keep counters; frames already complete
