@@ -213,6 +213,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         translator.close()
     log.info("%s", report.line())
+    if report.written:
+        log.info("wrote %s: %s", args.output, ", ".join(sorted(report.output_topics)))
     return report_exit_code(report, args.output, args.max_drop_fraction)
 
 
@@ -224,8 +226,6 @@ def report_exit_code(report: Any, output: Path, max_drop_fraction: float) -> int
                     "Check --labels, --slop-ms, --hold-ms and the skipped frames above.",
                     report.frames_dropped, report.frames_in, report.reasons(),
                     missing or "none")
-    if report.written:
-        log.info("wrote %s: %s", output, ", ".join(sorted(report.output_topics)))
     problem = report.verdict(max_drop_fraction)
     if problem:
         kept = (f"{output} was still written with the {report.frames_out} translated frames"

@@ -35,6 +35,7 @@ from sim2real_gan.io.bag import (
     cdr_header_stamp_ns,
     has_header,
 )
+from sim2real_gan.io.cdr_peek import CdrError, peek_image
 from sim2real_gan.io.ros_types import CAMERA_INFO, IMAGE, msg_class, stamp_to_ns, typestore
 from sim2real_gan.pipeline.bag_report import BagTranslateReport
 
@@ -158,29 +159,41 @@ def plan_topics(topics: dict[str, str], cfg: BagTranslateConfig,
 
 
 class BagPart:
-    """A frame part read from the bag: the stored record and its decoded message.
-    ``decode()`` returns the message (the same call as on a :class:`BagMessage`)."""
+    """A frame part read from the bag: the stored ``record`` and ``msg``, what the pipeline
+    reads: the decoded message for the image and camera_info, a zero-copy
+    :class:`~sim2real_gan.io.cdr_peek.ImageView` for label images (enough for the size checks
+    and the image codec), None for labels of other types. ``decode()`` always gives the full
+    rosbags message, as on a :class:`BagMessage`."""
 
     def __init__(self, record: BagMessage, msg: Any, decode_s: float):
         self.record, self.msg, self.decode_s = record, msg, decode_s
         self.topic, self.raw, self.stamp_ns = record.topic, record.raw, record.stamp_ns
 
     def decode(self) -> Any:
-        return self.msg
+        return self.record.decode()
 
 
-def _read_part(rec: BagMessage) -> tuple[BagPart, int]:
-    """Decode one frame part and read its header stamp; FrameFault (``decode``) if garbage."""
+def _read_part(rec: BagMessage, key: str) -> tuple[BagPart, int]:
+    """Read one frame part and its header stamp; FrameFault (``decode``) if it is garbage.
+    The image and camera_info are deserialised, label images peeked (checked, zero-copy),
+    other labels only stamped (they are forwarded as they are)."""
     t0 = time.perf_counter()
     try:
-        msg = rec.decode()
-    except BagError as exc:
+        if key in (IMAGE_KEY, CAMERA_INFO_KEY):
+            msg = rec.decode()
+            stamp = stamp_to_ns(msg.header.stamp)
+        elif rec.msgtype == IMAGE:
+            msg = peek_image(rec.raw)
+            stamp = msg.stamp_ns
+        else:
+            msg, stamp = None, cdr_header_stamp_ns(rec.raw)
+    except (BagError, CdrError) as exc:
         try:
             stamp = cdr_header_stamp_ns(rec.raw)
         except BagError:
             stamp = None
         raise FrameFault("decode", rec.topic, stamp, str(exc)) from exc
-    return BagPart(rec, msg, time.perf_counter() - t0), stamp_to_ns(msg.header.stamp)
+    return BagPart(rec, msg, time.perf_counter() - t0), stamp
 
 
 class _NothingTranslated(Exception):
@@ -214,7 +227,7 @@ class _Run:
         key = self.keys[rec.topic]
         self.images_in += key == IMAGE_KEY
         try:
-            part, stamp = _read_part(rec)
+            part, stamp = _read_part(rec, key)
         except FrameFault as fault:
             self.faults.record(fault)
             if fault.stamp_ns is not None:  # the header was readable: drop that frame
