@@ -198,3 +198,32 @@ def test_cli_exit_codes(tmp_path: Path, artifact: Path, caplog: pytest.LogCaptur
     with pytest.raises(SystemExit) as exc:
         _run(tmp_path / "in", tmp_path / "o4", "--max-drop-fraction", "1.5")
     assert exc.value.code == 2
+
+
+def test_stamped_labels_of_other_types_are_forwarded_untouched(tmp_path: Path) -> None:
+    """A discovered label that is not an Image (PoseStamped) is synced and copied byte-
+    identically, without size checks."""
+    from sim2real_gan.io.ros_types import msg_class
+
+    pose_cls, point, quat = (msg_class(f"geometry_msgs/msg/{n}") for n in
+                             ("PoseStamped", "Point", "Quaternion"))
+    pose_type = "geometry_msgs/msg/PoseStamped"
+    stamps = [1_000 * MS + i * 33 * MS for i in range(3)]
+    with BagWriter(tmp_path / "in") as w:
+        for suffix, t in TYPES.items():
+            w.add_topic(f"{NS}/{suffix}", t)
+        w.add_topic(f"{NS}/tool_pose", pose_type)
+        for i, s in enumerate(stamps):
+            for suffix, msg in frame_msgs(s).items():
+                w.write(f"{NS}/{suffix}", i * 10 + 1, msg)
+            pose = msg_class("geometry_msgs/msg/Pose")(position=point(x=i, y=0, z=0),
+                                                      orientation=quat(x=0, y=0, z=0, w=1))
+            w.write(f"{NS}/tool_pose", i * 10 + 2, pose_cls(header=make_header(s, "cam"),
+                                                            pose=pose))
+    report = translate_bag(tmp_path / "in", tmp_path / "out", MessageTranslator(identity),
+                           BagTranslateConfig(progress=False))
+    assert report.frames_out == 3 and f"{NS}/tool_pose" in report.plan.label_routes
+    with BagReader(tmp_path / "in") as a, BagReader(tmp_path / "out") as b:
+        assert [m.raw for m in a.messages([f"{NS}/tool_pose"])] == [
+            m.raw for m in b.messages([f"{OUT}/tool_pose"])]
+        assert b.topics[f"{OUT}/tool_pose"] == pose_type
