@@ -63,7 +63,6 @@ __all__ = ["CAMERA_INFO_KEY", "IMAGE_KEY", "POLICIES", "Frame", "FrameSynchroniz
 log = logging.getLogger(__name__)
 
 
-
 class FrameSynchronizer:
     """See the module docstring. ``stats`` is shared with the consumer for latency."""
 
