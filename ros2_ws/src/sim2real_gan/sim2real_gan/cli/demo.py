@@ -129,7 +129,8 @@ class _PreviewSink:
 
 def run(args: argparse.Namespace) -> int:
     from sim2real_gan.io.outputs import check_output, staged_output
-    from sim2real_gan.pipeline.bag_report import DEFAULT_MAX_DROP_FRACTION, NothingTranslated
+    from sim2real_gan.pipeline.bag_config import DEFAULT_MAX_DROP_FRACTION
+    from sim2real_gan.pipeline.bag_report import NothingTranslated
     from sim2real_gan.runtime import BackendUnavailable
 
     width, height = _size(args.size)
@@ -159,8 +160,9 @@ def _demo(args: argparse.Namespace, translator: Any, out: Path, width: int, heig
           ) -> tuple[dict, Path, Any]:
     """Simulate, translate and preview into the new folder ``out``; returns (summary, preview
     path, BagTranslateReport). NothingTranslated when no frame was translated."""
+    from sim2real_gan.pipeline.bag_config import BagTranslateConfig
     from sim2real_gan.pipeline.bag_report import NothingTranslated
-    from sim2real_gan.pipeline.bag_translate import BagTranslateConfig, translate_bag
+    from sim2real_gan.pipeline.bag_translate import translate_bag
     from sim2real_gan.pipeline.sim_source import simulate_to_bag
 
     progress = not args.no_progress

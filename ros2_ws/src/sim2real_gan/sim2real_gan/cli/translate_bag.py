@@ -105,7 +105,7 @@ def _ros_name(namespace: bool) -> Any:
 
 def add_topic_args(p: argparse.ArgumentParser) -> None:
     """Topic flags: the same request fields as the node's topic parameters."""
-    from sim2real_gan.pipeline.bag_translate import BagTranslateConfig
+    from sim2real_gan.pipeline.bag_config import BagTranslateConfig
 
     d = BagTranslateConfig()
     g = p.add_argument_group("topics (rule: docs/offline.md; the node's input_ns, output_ns, "
@@ -131,7 +131,7 @@ def add_topic_args(p: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from sim2real_gan.pipeline.bag_report import DEFAULT_MAX_DROP_FRACTION
+    from sim2real_gan.pipeline.bag_config import DEFAULT_MAX_DROP_FRACTION
 
     p = sub.add_parser(
         "translate-bag", help="translate the camera images of a rosbag2 (labels kept)",
@@ -173,7 +173,7 @@ def bag_config(args: argparse.Namespace) -> Any:
     """BagTranslateConfig from the parsed flags; its topic request is checked here
     (TopicError, a ValueError: exit 2) so that a bad combination fails before the model
     loads."""
-    from sim2real_gan.pipeline.bag_translate import BagTranslateConfig
+    from sim2real_gan.pipeline.bag_config import BagTranslateConfig
 
     cfg = BagTranslateConfig(
         image_topic=args.image_topic, output_ns=args.output_ns, input_ns=args.input_ns,

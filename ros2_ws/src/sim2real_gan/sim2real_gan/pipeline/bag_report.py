@@ -10,15 +10,17 @@ share (they are still listed among the message drops).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sim2real_gan.pipeline.message_step import StepTimes
+from sim2real_gan.pipeline.bag_config import DEFAULT_MAX_DROP_FRACTION
 from sim2real_gan.pipeline.stats import StatsSnapshot
 from sim2real_gan.pipeline.sync import CAMERA_INFO_KEY, IMAGE_KEY
 from sim2real_gan.pipeline.topics import TopicPlan
 
-DEFAULT_MAX_DROP_FRACTION = 0.05
-"""More than 1 in 20 frames lost means a missing topic or wrong sync settings, not noise
-(a recording typically loses the first one or two frames, whose labels the recorder missed)."""
+if TYPE_CHECKING:
+    from sim2real_gan.pipeline.message_step import StepTimes
+
+__all__ = ["DEFAULT_MAX_DROP_FRACTION", "BagTranslateReport"]
 
 
 @dataclass

@@ -21,7 +21,6 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from sim2real_gan.io.bag import (
 )
 from sim2real_gan.io.cdr_peek import CdrError, peek_image
 from sim2real_gan.io.ros_types import CAMERA_INFO, IMAGE, msg_class, stamp_to_ns, typestore
+from sim2real_gan.pipeline.bag_config import BagTranslateConfig
 from sim2real_gan.pipeline.bag_report import BagTranslateReport
 
 __all__ = ["BagPart", "BagTranslateConfig", "BagTranslateReport", "plan_topics",
@@ -51,68 +51,9 @@ from sim2real_gan.pipeline.sync import (
     FrameSynchronizer,
     SyncConfig,
 )
-from sim2real_gan.pipeline.topics import (
-    CLI_NAMES,
-    TopicError,
-    TopicPlan,
-    TopicRequest,
-    check_name,
-    parent,
-    relative_to,
-)
+from sim2real_gan.pipeline.topics import TopicPlan, relative_to
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class BagTranslateConfig:
-    """What to translate and where it goes (the flags of ``translate-bag``).
-
-    Args:
-        image_topic: input image topic (absolute, or relative to ``input_ns``).
-        output_ns: namespace of the translated image, labels and camera_info.
-        input_ns: input namespace; None = the image topic's parent.
-        label_topics: label topics to carry (relative to ``input_ns`` or absolute); None =
-            every other stamped topic inside the input namespace (except camera_info).
-        camera_info: carry ``camera_info_topic`` when the bag has it.
-        camera_info_topic: relative to ``input_ns`` or absolute.
-        keep_input: also copy the input namespace's topics unchanged under their own names.
-        storage: ``"mcap"`` or ``"sqlite3"``; None = the input bag's storage.
-        overwrite: replace an existing output bag.
-        slop_ns, hold_ns, max_pending, reorder_ns, episode_gap_ns: synchroniser settings
-            (hold in bag log time, reorder window in stamp time).
-        progress: show a tqdm bar.
-    """
-
-    image_topic: str = "/sim/camera/image_raw"
-    output_ns: str = "/realistic/camera"
-    input_ns: str | None = None
-    label_topics: tuple[str, ...] | None = None
-    camera_info: bool = True
-    camera_info_topic: str = "camera_info"
-    keep_input: bool = False
-    storage: str | None = None
-    overwrite: bool = False
-    slop_ns: int = 0
-    hold_ns: int = 1_000_000_000
-    max_pending: int = 64
-    reorder_ns: int = 200_000_000
-    episode_gap_ns: int = 1_000_000_000
-    progress: bool = True
-
-    def request(self, with_camera_info: bool | None = None) -> TopicRequest:
-        """The topic request of these flags (TopicError for a bad name or combination)."""
-        ns = self.input_ns
-        if ns is None:
-            check_name(CLI_NAMES["image"], self.image_topic)
-            if not self.image_topic.startswith("/"):
-                raise TopicError(f"--image-topic: {self.image_topic!r} is relative; give "
-                                 "--input-ns or an absolute image topic")
-            ns = parent(self.image_topic)
-        info = self.camera_info if with_camera_info is None else with_camera_info
-        return TopicRequest(ns, self.output_ns, self.image_topic,
-                            self.camera_info_topic if info else None,
-                            tuple(self.label_topics or ()), CLI_NAMES)
 
 
 def plan_topics(topics: dict[str, str], cfg: BagTranslateConfig,
@@ -278,7 +219,7 @@ def translate_bag(
     in_path: str | os.PathLike,
     out_path: str | os.PathLike,
     step: MessageTranslator,
-    cfg: BagTranslateConfig = BagTranslateConfig(),
+    cfg: BagTranslateConfig | None = None,
     on_frame: Callable[[Frame, Any, dict], None] | None = None,
 ) -> BagTranslateReport:
     """Translate ``in_path`` into a new bag at ``out_path`` (atomic; not written at all when
@@ -293,6 +234,7 @@ def translate_bag(
         TopicError: a bad topic name or combination of topic flags.
         FileExistsError: ``out_path`` exists and not ``cfg.overwrite``.
     """
+    cfg = cfg or BagTranslateConfig()
     in_path, out_path = Path(in_path), Path(out_path)
     if out_path.resolve() == in_path.resolve():
         raise BagError(f"output {out_path} is the input bag; choose another path")
