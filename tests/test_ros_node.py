@@ -122,3 +122,79 @@ def test_lifecycle_load_release_reload(graph) -> None:
     translator.trigger_configure()
     translator.trigger_activate()
     assert len(collect(probe, 30.0, want=3).get("image_raw", {})) >= 3
+
+
+def test_simulation_reset_on_a_real_graph(graph) -> None:
+    """Stamps jump back (a simulator reset): the synchroniser starts a new episode and the
+    labels that arrived before the first post-reset image are paired with it."""
+    import numpy as np
+    from sim2real_gan.io.ros_types import ns_to_stamp
+    from sim2real_gan.node.ros_messages import image_msg as ros_image
+    from sim2real_gan.node.ros_messages import qos_profile
+    from std_msgs.msg import Header
+
+    translator, _, probe = graph
+    ns, out = "/reset_test/camera", "/reset_test/out"
+    for name, value in (("input_ns", ns), ("output_ns", out), ("label_topics", ["segmentation"]),
+                        ("forward_camera_info", False), ("qos", "reliable"),
+                        ("queue_depth", 50), ("sync_hold_ms", 2000.0)):
+        assert translator.set_parameters([Parameter(name, value=value)])[0].successful, name
+    translator.trigger_configure()
+    translator.trigger_activate()
+    got: dict[str, list[int]] = {"image_raw": [], "segmentation": []}
+    lock = threading.Lock()
+
+    def keep(topic):
+        def cb(msg):
+            with lock:
+                got[topic].append(msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec)
+        return cb
+
+    for topic in got:
+        probe.create_subscription(Image, f"{out}/{topic}", keep(topic), qos_profile("reliable", 50))
+    pubs = {t: probe.create_publisher(Image, f"{ns}/{t}", qos_profile("reliable", 50))
+            for t in got}
+
+    def wait_until(done, seconds: float = 20.0) -> None:
+        deadline = time.monotonic() + seconds
+        while not done() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    wait_until(lambda: all(p.get_subscription_count() > 0 for p in pubs.values()))
+
+    def send(topic: str, stamp: int) -> None:
+        s = ns_to_stamp(stamp)
+        header = Header(frame_id="cam")
+        header.stamp.sec, header.stamp.nanosec = s.sec, s.nanosec
+        shape = (48, 64, 3) if topic == "image_raw" else (48, 64)
+        fields = dict(height=48, width=64, encoding="rgb8" if len(shape) == 3 else "mono8",
+                      is_bigendian=0, step=64 * (3 if len(shape) == 3 else 1),
+                      data=np.zeros(shape, np.uint8).reshape(-1))
+        pubs[topic].publish(ros_image(fields, header))
+
+    def out_count() -> int:
+        with lock:
+            return len(got["image_raw"])
+
+    a = [10_000_000_000 + i * 50_000_000 for i in range(4)]
+    b = [i * 50_000_000 for i in range(4)]
+    for i, s in enumerate(a):
+        send("segmentation", s)
+        send("image_raw", s)
+        wait_until(lambda n=i + 1: out_count() >= n)
+    send("segmentation", b[0])  # before the first post-reset image ...
+    send("segmentation", b[1])  # ... and the next frame's label even earlier
+    send("image_raw", b[0])     # the reset
+    wait_until(lambda: out_count() >= 5)
+    send("image_raw", b[1])
+    wait_until(lambda: out_count() >= 6)
+    for i, s in enumerate(b[2:]):
+        send("segmentation", s)
+        send("image_raw", s)
+        wait_until(lambda n=7 + i: out_count() >= n)
+    wait_until(lambda: len(got["segmentation"]) >= 8, 5.0)
+    with lock:
+        assert got["image_raw"] == a + b and got["segmentation"] == a + b
+    snap = translator.sync.snapshot()
+    assert (snap.resets, snap.episodes, translator.worker.episode) == (1, 2, 2)
+    assert snap.frame_drops == {} and snap.message_drops == {}
