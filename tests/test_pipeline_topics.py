@@ -161,8 +161,8 @@ def test_labels_naming_the_image_is_an_argument_error(tmp_path: Path,
                  "--labels", "/sim/camera/image_raw", "--model", str(tmp_path / "no_model")])
     assert code == 2
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
-    assert errors == ["--labels: /sim/camera/image_raw is the image topic itself; label topics "
-                      "are the topics carried beside the image"]
+    assert errors == ["sim2real-gan: error: --labels: /sim/camera/image_raw is the image topic "
+                      "itself; label topics are the topics carried beside the image"]
 
 
 def test_translate_bag_writes_the_node_plan(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from sim2real_gan.pipeline.topics import TopicPlan
 if TYPE_CHECKING:
     from sim2real_gan.pipeline.message_step import StepTimes
 
-__all__ = ["DEFAULT_MAX_DROP_FRACTION", "BagTranslateReport"]
+__all__ = ["DEFAULT_MAX_DROP_FRACTION", "BagTranslateReport", "NothingTranslated"]
 
 
 @dataclass
