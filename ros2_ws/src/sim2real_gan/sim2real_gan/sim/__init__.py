@@ -43,11 +43,14 @@ from sim2real_gan.sim.config import (
     CLASS_NAMES,
     FRAME_ID,
     NUM_CLASSES,
+    RealLookConfig,
     SimConfig,
+    StereoConfig,
     colorize_labels,
     scene_seed_for,
 )
-from sim2real_gan.sim.simulator import EndoscopeSimulator, Frame
+from sim2real_gan.sim.frame import Frame, GroundTruth, StereoFrame
+from sim2real_gan.sim.simulator import EndoscopeSimulator
 from sim2real_gan.sim.writers import write_bag, write_folder, write_preview
 
 __all__ = [
@@ -56,7 +59,11 @@ __all__ = [
     "NUM_CLASSES",
     "EndoscopeSimulator",
     "Frame",
+    "GroundTruth",
+    "RealLookConfig",
     "SimConfig",
+    "StereoConfig",
+    "StereoFrame",
     "colorize_labels",
     "scene_seed_for",
     "write_bag",

@@ -38,13 +38,15 @@ class Raycaster:
         tile_origin: (P,2) atlas UV of each tile's origin; tile_scale: (P,) UV extent.
         patch_field: (S,S) float32 atlas whose positive part marks patches of each
             primitive's ``patches`` class (see ``textures.patch_field_atlas``).
+        K: (3,3) intrinsics of this camera (default ``config.K``; a stereo eye's own).
     """
 
     def __init__(self, specs: Sequence[PrimitiveSpec], config: C.SimConfig,
-                 tile_origin: np.ndarray, tile_scale: np.ndarray, patch_field: np.ndarray):
+                 tile_origin: np.ndarray, tile_scale: np.ndarray, patch_field: np.ndarray,
+                 K: np.ndarray | None = None):  # noqa: N803
         self.specs = list(specs)
         self.config = config
-        K = config.K  # noqa: N806
+        K = config.K if K is None else np.asarray(K, np.float64)  # noqa: N806
         self.fx, self.fy, self.cx, self.cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
         self.W, self.H = config.width, config.height
         self.xs = ((np.arange(self.W) - self.cx) / self.fx).astype(f32)

@@ -70,6 +70,13 @@ class SceneState:
         T[:3, :3], T[:3, 3] = self.cam_R, self.cam_p
         return T
 
+    def eye(self, offset_m: float) -> SceneState:
+        """The same instant seen by a camera moved ``offset_m`` metres along the optical x
+        axis (a stereo eye; same orientation)."""
+        if offset_m == 0.0:
+            return self
+        return SceneState(self.R, self.c, self.cam_R, self.cam_p + self.cam_R[:, 0] * offset_m)
+
 
 def _top_z(center: np.ndarray, R: np.ndarray, radii: np.ndarray) -> float:  # noqa: N803
     """Highest world z on an ellipsoid."""

@@ -2,8 +2,9 @@
 
 The patch-field atlas marks class patches (fat on the abdominal wall and gallbladder); the
 ``real`` appearance uses a 4-channel atlas: albedo (tissue colour variation, vessels, fat
-lobules, blood, fibrous ligament, metallic instruments) and bump height in metres. Noise is periodic (FFT-filtered) so tiles have no hard edges in
-u; everything is drawn once per sequence from the sequence's own generator.
+lobules, blood, fibrous ligament, metallic instruments) and bump height in metres. Noise is
+periodic (FFT-filtered) so tiles have no hard edges in u; everything is drawn once per
+sequence from the sequence's own generator. Finer, physically sized detail: detail.py.
 """
 
 from __future__ import annotations
@@ -148,8 +149,9 @@ BLOOD = np.array([0.20, 0.008, 0.01], np.float32)
 
 
 def _tissue_tile(rng: np.random.Generator, label: int, color: np.ndarray,
-                 t: int) -> tuple[np.ndarray, np.ndarray]:
-    """albedo (t,t,3) and bump height (t,t) metres of one tissue tile."""
+                 t: int, blood: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """albedo (t,t,3) and bump height (t,t) metres of one tissue tile (``blood``: stains on
+    some tiles; the random draws are the same either way)."""
     alb = color[None, None, :] * np.ones((t, t, 1), np.float32)
     low = fractal_noise(rng, (t, t), 1.8, low_cut=1.0)[..., None]
     mid = fractal_noise(rng, (t, t), 1.0, low_cut=4.0)
@@ -170,9 +172,10 @@ def _tissue_tile(rng: np.random.Generator, label: int, color: np.ndarray,
     alb = alb * (1 - ves[..., None]) + VESSEL * ves[..., None]
     height += 0.0003 * ves
     if rng.random() < 0.45:
-        blood = np.clip((fractal_noise(rng, (t, t), 1.7, low_cut=2.0) - 1.6) * 3.0, 0, 1)
-        alb = alb * (1 - blood[..., None]) + BLOOD * blood[..., None]
-        height -= 0.0002 * blood  # pooled blood is smooth
+        stain = np.clip((fractal_noise(rng, (t, t), 1.7, low_cut=2.0) - 1.6) * 3.0, 0, 1)
+        if blood:
+            alb = alb * (1 - stain[..., None]) + BLOOD * stain[..., None]
+            height -= 0.0002 * stain  # pooled blood is smooth
     return alb, height.astype(np.float32)
 
 
@@ -193,8 +196,9 @@ def real_palette(rng: np.random.Generator) -> dict[int, np.ndarray]:
 
 
 def real_atlas(specs: Sequence[PrimitiveSpec], layout: AtlasLayout, palette: dict[int, np.ndarray],
-               rng: np.random.Generator) -> np.ndarray:
-    """(S,S,4) float32: linear albedo RGB and bump height (metres) of every tile."""
+               rng: np.random.Generator, blood: bool = True) -> np.ndarray:
+    """(S,S,4) float32: linear albedo RGB and bump height (metres) of every tile
+    (``blood``: blood stains on some tissue tiles)."""
     n = layout.size
     atlas = np.zeros((n, n, 4), np.float32)
     for k, spec in enumerate(specs):
@@ -202,7 +206,7 @@ def real_atlas(specs: Sequence[PrimitiveSpec], layout: AtlasLayout, palette: dic
         if spec.is_instrument:
             alb, height = _metal_tile(rng, palette[spec.label], t)
         else:
-            alb, height = _tissue_tile(rng, spec.label, palette[spec.label], t)
+            alb, height = _tissue_tile(rng, spec.label, palette[spec.label], t, blood)
         sl = layout.tile_slice(k)
         atlas[sl] = np.concatenate([np.clip(alb, 0.0, 1.0), height[..., None]], -1)
     return atlas
