@@ -55,16 +55,22 @@ def test_paired_bag_has_every_topic_and_matches_the_simulator(tmp_path: Path, st
             np.testing.assert_array_equal(info.k.reshape(3, 3), f.K)
             assert image.encoding == "rgb8"
             np.testing.assert_array_equal(image_to_numpy(image), f.image(look))
-            np.testing.assert_array_equal(image_to_numpy(msgs[f"{ns}/segmentation"]), f.labels)
-            np.testing.assert_array_equal(image_to_numpy(msgs[f"{ns}/depth"]), f.depth)
-            np.testing.assert_array_equal(image_to_numpy(msgs[f"{ns}/uv"]), f.uv)
-            np.testing.assert_array_equal(image_to_numpy(msgs[f"{ns}/flow"]), f.flow)
+            gt = f.ground_truth(look)  # real: background in the scope's black surround
+            np.testing.assert_array_equal(image_to_numpy(msgs[f"{ns}/segmentation"]), gt.labels)
+            np.testing.assert_array_equal(image_to_numpy(msgs[f"{ns}/depth"]), gt.depth)
+            np.testing.assert_array_equal(image_to_numpy(msgs[f"{ns}/uv"]), gt.uv)
+            np.testing.assert_array_equal(image_to_numpy(msgs[f"{ns}/flow"]), gt.flow)
             valid = image_to_numpy(msgs[f"{ns}/flow_valid"])
             assert set(np.unique(valid)) <= {0, 255}
-            np.testing.assert_array_equal(valid == 255, f.flow_valid)
+            np.testing.assert_array_equal(valid == 255, gt.flow_valid)
             for suffix, (_, enc) in TOPICS.items():
                 if enc:
                     assert msgs[f"{ns}/{suffix}"].encoding == enc
+        surround = ~f.content_mask
+        assert surround.any() and not f.content_mask.all()
+        np.testing.assert_array_equal(image_to_numpy(msgs["/sim/camera/segmentation"]), f.labels)
+        assert (image_to_numpy(msgs["/real/camera/segmentation"])[surround] == 0).all()
+        assert (f.labels[surround] != 0).any()  # the scene is there, the real image hides it
 
 
 def test_unpaired_real_bag_uses_its_own_scene_and_namespace(tmp_path: Path) -> None:
@@ -92,7 +98,11 @@ def test_folder_output_and_preview(tmp_path: Path) -> None:
     names = sorted(p.name for p in out.iterdir())
     assert names == [".sim2real_gan-output.json", "000000.npz", "000000_labels.png", "000000_real.png", "000000_sim.png",
                      "000001.npz", "000001_labels.png", "000001_real.png", "000001_sim.png",
-                     "meta.json"]
+                     "content_mask.png", "meta.json"]
+    mask = cv2.imread(str(out / "content_mask.png"), cv2.IMREAD_UNCHANGED)
+    sim = EndoscopeSimulator(SimConfig(width=W, height=H), scene_seed_for(0, "sim", paired=True))
+    np.testing.assert_array_equal(mask == 255, sim.content_mask)
+    assert set(np.unique(mask)) == {0, 255}
     meta = json.loads((out / "meta.json").read_text())
     assert meta["frames"] == 2 and meta["appearances"] == ["sim", "real"]
     with np.load(out / "000001.npz") as z:

@@ -40,7 +40,8 @@ class Sequences:
 
     rgb: appearance -> uint8 (N,T,H,W,3); labels uint8 (N,T,H,W); uv float32 (N,T,H,W,2);
     depth float32 (N,T,H,W); flow float32 (N,T,H,W,2) forward to t+1; flow_valid bool
-    (N,T,H,W); seeds: the scene seed of each sequence.
+    (N,T,H,W); seeds: the scene seed of each sequence; content_mask: bool (N,H,W) where each
+    sequence's ``real`` rendering shows the scene (inside the scope's field stop), or None.
     """
 
     rgb: dict[str, np.ndarray]
@@ -50,6 +51,7 @@ class Sequences:
     flow: np.ndarray
     flow_valid: np.ndarray
     seeds: list[int]
+    content_mask: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -63,9 +65,23 @@ class Sequences:
         a = self.rgb[appearance]
         return a.reshape(-1, *a.shape[2:])
 
-    def flat_labels(self) -> np.ndarray:
-        """(N*T,H,W) labels, sequence-major (aligned with :meth:`frames`)."""
-        return self.labels.reshape(-1, *self.labels.shape[2:])
+    def flat_labels(self, appearance: str = "sim") -> np.ndarray:
+        """(N*T,H,W) labels of ``appearance``'s frames, sequence-major (aligned with
+        :meth:`frames`): for ``"real"``, class 0 (background) in the black surround outside
+        the content mask, as the image shows it (``sim.Frame.ground_truth``)."""
+        return self._for(appearance, self.labels, 0).reshape(-1, *self.labels.shape[2:])
+
+    def flow_valid_for(self, appearance: str = "sim") -> np.ndarray:
+        """(N,T,H,W) flow validity of ``appearance``'s frames (``"real"``: inside the content
+        mask only)."""
+        return self._for(appearance, self.flow_valid, False)
+
+    def _for(self, appearance: str, planes: np.ndarray, outside: int | bool) -> np.ndarray:
+        if appearance not in ("sim", "real"):
+            raise ValueError(f"appearance must be 'sim' or 'real', got {appearance!r}")
+        if appearance == "sim" or self.content_mask is None:
+            return planes
+        return np.where(self.content_mask[:, None], planes, planes.dtype.type(outside))
 
 
 def simulate_sequences(seed_list: list[int], frames: int, width: int, height: int,
@@ -79,9 +95,10 @@ def simulate_sequences(seed_list: list[int], frames: int, width: int, height: in
         raise ValueError(f"need at least 2 frames per sequence (temporal metrics), got {frames}")
     cfg = SimConfig(width=width, height=height, appearances=tuple(appearances))
     rgb: dict[str, list[np.ndarray]] = {a: [] for a in appearances}
-    labels, uv, depth, flow, valid = [], [], [], [], []
+    labels, uv, depth, flow, valid, masks = [], [], [], [], [], []
     for seed in tqdm(seed_list, desc=desc, disable=not progress, leave=False):
         seq = list(EndoscopeSimulator(cfg, seed).frames(frames))
+        masks.append(seq[0].content_mask)
         for a in appearances:
             rgb[a].append(np.stack([f.rgb[a] for f in seq]))
         labels.append(np.stack([f.labels for f in seq]))
@@ -91,4 +108,5 @@ def simulate_sequences(seed_list: list[int], frames: int, width: int, height: in
         valid.append(np.stack([f.flow_valid for f in seq]))
     return Sequences(rgb={a: np.stack(v) for a, v in rgb.items()}, labels=np.stack(labels),
                      uv=np.stack(uv), depth=np.stack(depth), flow=np.stack(flow),
-                     flow_valid=np.stack(valid), seeds=list(seed_list))
+                     flow_valid=np.stack(valid), seeds=list(seed_list),
+                     content_mask=np.stack(masks))

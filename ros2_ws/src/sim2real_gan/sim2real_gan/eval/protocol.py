@@ -171,6 +171,7 @@ def _score_method(m: Method, ctx: _Context, progress: bool) -> tuple[dict, np.nd
     """All metrics of one method -> (metrics, translated test sequences (N,T,H,W,3))."""
     cfg, test, down = ctx.cfg, ctx.test, ctx.down
     test_real, test_labels = test.frames("real"), test.flat_labels()
+    test_real_labels = test.flat_labels("real")
     out = m.translate(test, progress)
     seconds = m.seconds
     flat = out.reshape(-1, *out.shape[2:])
@@ -187,7 +188,7 @@ def _score_method(m: Method, ctx: _Context, progress: bool) -> tuple[dict, np.nd
     out_down = m.translate(down, progress)
     seg = train_segmenter(out_down.reshape(-1, *out_down.shape[2:]), down.flat_labels(),
                           cfg.segmenter, progress, f"segmenter {m.name}")
-    r["downstream"] = _iou_dict(score_segmentation(predict(seg, test_real), test_labels))
+    r["downstream"] = _iou_dict(score_segmentation(predict(seg, test_real), test_real_labels))
     frames = flat.shape[0] + out_down.shape[0] * out_down.shape[1]
     r["ms_per_frame"] = 1000.0 * (seconds + m.seconds) / frames
     return r, out
@@ -202,8 +203,8 @@ def run_protocol(methods: list[Method], cfg: ProtocolConfig, cache_dir: Path | N
     if len(set(names)) != len(names):
         raise ValueError(f"method names must be unique, got {names}")
     test, real, down, long = _simulate(cfg, progress)
-    real_frames, real_labels = real.frames("real"), real.flat_labels()
-    test_real, test_labels = test.frames("real"), test.flat_labels()
+    real_frames, real_labels = real.frames("real"), real.flat_labels("real")
+    test_real, test_real_labels = test.frames("real"), test.flat_labels("real")
     featnet, feat_path = load_or_train_feature_net(real_frames, real_labels, cfg.feature_net,
                                                    cache_dir, progress)
     seg_real = train_segmenter(real_frames, real_labels, cfg.segmenter, progress, "segmenter real")
@@ -211,11 +212,11 @@ def run_protocol(methods: list[Method], cfg: ProtocolConfig, cache_dir: Path | N
     other_real = ctx.scorers[""].score(real_frames)
     reference = {
         "segmenter_on_real": _iou_dict(score_segmentation(predict(seg_real, test_real),
-                                                          test_labels)),
+                                                          test_real_labels)),
         "warping_error_sim_input": _seq_mean(warping_error, test.rgb["sim"], test.flow,
                                              test.flow_valid),
         "warping_error_real_rendering": _seq_mean(warping_error, test.rgb["real"], test.flow,
-                                                  test.flow_valid),
+                                                  test.flow_valid_for("real")),
         "kid_real_other_scenes": other_real.kid, "fid_real_other_scenes": other_real.fid,
         "feature_net": feat_path.name,
     }

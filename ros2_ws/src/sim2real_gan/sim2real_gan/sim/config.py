@@ -27,6 +27,9 @@ NUM_CLASSES = len(CLASS_NAMES)
 APPEARANCES: tuple[str, ...] = ("sim", "real")
 LIGHTINGS: tuple[str, ...] = ("camera", "world")
 FIELD_STOPS: tuple[str, ...] = ("circle", "octagon", "none")
+# The on/off switches of RealLookConfig (its other fields: field_stop, distortion).
+LOOK_SWITCHES: tuple[str, ...] = ("vignetting", "sensor_noise", "auto_exposure", "specular",
+                                  "tissue_detail", "fat_lobules", "blood", "smoke", "lens_blur")
 FRAME_ID = "endoscope_optical_frame"
 EYE_FRAME_IDS = {"left": "endoscope_left_optical_frame",
                  "right": "endoscope_right_optical_frame"}
@@ -94,8 +97,7 @@ class RealLookConfig:
         if not (isinstance(self.distortion, int | float) and -0.5 <= self.distortion <= 0.0):
             raise ValueError(f"RealLookConfig.distortion (k1, barrel) must be in [-0.5, 0], "
                              f"got {self.distortion!r}")
-        for name in ("vignetting", "sensor_noise", "auto_exposure", "specular", "tissue_detail",
-                     "fat_lobules", "blood", "smoke", "lens_blur"):
+        for name in LOOK_SWITCHES:
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"RealLookConfig.{name} must be a bool, "
                                  f"got {getattr(self, name)!r}")

@@ -45,19 +45,51 @@ def check_namespace(ns: str) -> str:
     return ns
 
 
-def frame_messages(frame: Frame, appearance: str) -> dict[str, Any]:
+def frame_messages(frame: Frame, appearance: str,
+                   frame_id: str = C.FRAME_ID) -> dict[str, Any]:
     """{topic suffix: rosbags message} for one frame, all with one header
-    (stamp = ``frame.stamp_ns``, frame_id = ``endoscope_optical_frame``)."""
+    (stamp = ``frame.stamp_ns``, ``frame_id``).
+
+    The label planes are those of ``appearance``'s image (``Frame.ground_truth``: for
+    ``real``, class 0 / depth 0 / invalid flow in the black surround). An unlabelled image
+    (``real`` with barrel distortion) gets only ``image_raw`` and ``camera_info``, the latter
+    with its plumb_bob coefficients.
+    """
     from sim2real_gan.io.ros_types import camera_info_msg, image_msg, make_header
 
-    header = make_header(frame.stamp_ns, C.FRAME_ID)
-    rgb = frame.image(appearance)
+    header = make_header(frame.stamp_ns, frame_id)
     h, w = frame.labels.shape
-    valid = frame.flow_valid.view(np.uint8) * np.uint8(255)
-    arrays = {"image_raw": rgb, "segmentation": frame.labels, "depth": frame.depth,
-              "uv": frame.uv, "flow": frame.flow, "flow_valid": valid}
-    out = {k: image_msg(arrays[k], enc, header) for k, (_, enc) in TOPICS.items() if enc}
-    out["camera_info"] = camera_info_msg(frame.K, w, h, header)
+    out = {"image_raw": image_msg(frame.image(appearance), TOPICS["image_raw"][1], header)}
+    if frame.labelled(appearance):
+        gt = frame.ground_truth(appearance)
+        arrays = {"segmentation": gt.labels, "depth": gt.depth, "uv": gt.uv, "flow": gt.flow,
+                  "flow_valid": gt.flow_valid.view(np.uint8) * np.uint8(255)}
+        out.update({k: image_msg(a, TOPICS[k][1], header) for k, a in arrays.items()})
+        out["camera_info"] = camera_info_msg(frame.K, w, h, header)
+    else:
+        out["camera_info"] = camera_info_msg(frame.K, w, h, header, D=frame.real_distortion)
+    return out
+
+
+class TopicAdder:
+    """Adds each topic to a BagWriter the first time a message for it is written (the set
+    of topics depends on the frames: unlabelled images have no label topics)."""
+
+    def __init__(self, bag: Any):
+        self.bag, self.seen = bag, set()
+
+    def write(self, topic: str, stamp_ns: int, msg: Any) -> None:
+        if topic not in self.seen:
+            self.bag.add_topic(topic, msg.__msgtype__)
+            self.seen.add(topic)
+        self.bag.write(topic, stamp_ns, msg)
+
+
+def check_streams(streams: Mapping[str, str]) -> dict[str, str]:
+    """Validate appearance -> namespace (distinct, ROS names)."""
+    out = {a: check_namespace(ns) for a, ns in streams.items()}
+    if len(set(out.values())) != len(out):
+        raise ValueError(f"each appearance needs its own namespace, got {dict(streams)}")
     return out
 
 
@@ -73,18 +105,14 @@ def write_bag(path: str | os.PathLike, frames: Iterable[Frame], streams: Mapping
     """
     from sim2real_gan.io.bag import BagWriter
 
-    streams = {a: check_namespace(ns) for a, ns in streams.items()}
-    if len(set(streams.values())) != len(streams):
-        raise ValueError(f"each appearance needs its own namespace, got {streams}")
+    streams = check_streams(streams)
     count = 0
     with BagWriter(path, storage=storage, overwrite=overwrite) as bag:
-        for ns in streams.values():
-            for suffix, (msgtype, _) in TOPICS.items():
-                bag.add_topic(f"{ns}/{suffix}", msgtype)
+        out = TopicAdder(bag)
         for frame in frames:
             for appearance, ns in streams.items():
                 for suffix, msg in frame_messages(frame, appearance).items():
-                    bag.write(f"{ns}/{suffix}", frame.stamp_ns, msg)
+                    out.write(f"{ns}/{suffix}", frame.stamp_ns, msg)
             count += 1
     return count
 
@@ -101,29 +129,50 @@ def write_folder(path: str | os.PathLike, frames: Iterable[Frame], appearances: 
                  meta: Mapping[str, Any], overwrite: bool = False) -> int:
     """Write frames as files (atomic directory). Returns the number of frames written.
 
-    Layout: ``meta.json``; per frame ``NNNNNN_<appearance>.png`` (RGB), ``NNNNNN_labels.png``
-    (class ids, 8-bit grey) and ``NNNNNN.npz`` (depth (H,W) f32 m, uv (H,W,2) f32, flow
-    (H,W,2) f32 px, flow_valid (H,W) bool, K (3,3) f64, stamp_ns int64).
+    Layout: ``meta.json``; ``content_mask.png`` (255 where the ``real`` image shows the scene,
+    the same for every frame); per frame ``NNNNNN_<appearance>.png`` (RGB),
+    ``NNNNNN_labels.png`` (class ids, 8-bit grey) and ``NNNNNN.npz`` (depth (H,W) f32 m, uv
+    (H,W,2) f32, flow (H,W,2) f32 px, flow_valid (H,W) bool, K (3,3) f64, stamp_ns int64).
+    Labels and the npz planes are the pinhole view's (``Frame.ground_truth("sim")``).
     """
+    apps = tuple(appearances)
+
+    def fill(tmp: Path) -> int:
+        count = 0
+        for f in frames:
+            write_frame_files(tmp, f, apps)
+            if count == 0 and f.content_mask is not None:
+                _imwrite(tmp / "content_mask.png", f.content_mask.view(np.uint8) * np.uint8(255))
+            count += 1
+        info = dict(meta, frames=count, appearances=list(apps), classes=list(C.CLASS_NAMES),
+                    frame_id=C.FRAME_ID)
+        (tmp / "meta.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
+        return count
+
+    return atomic_dir(path, fill, overwrite)
+
+
+def write_frame_files(folder: Path, f: Frame, apps: tuple[str, ...],
+                      extra: Mapping[str, np.ndarray] | None = None) -> None:
+    """One frame's PNGs and NPZ (see :func:`write_folder`); ``extra`` arrays join the NPZ."""
+    stem = f"{f.index:06d}"
+    for a in apps:
+        _imwrite(folder / f"{stem}_{a}.png", f.image(a)[..., ::-1])
+    _imwrite(folder / f"{stem}_labels.png", f.labels)
+    np.savez(folder / f"{stem}.npz", depth=f.depth, uv=f.uv, flow=f.flow,
+             flow_valid=f.flow_valid, K=f.K, stamp_ns=np.int64(f.stamp_ns), **(extra or {}))
+
+
+def atomic_dir(path: str | os.PathLike, fill: Any, overwrite: bool) -> int:
+    """Create ``path`` atomically: ``fill(tmp_dir) -> int`` writes into a temporary sibling,
+    which is renamed into place when complete (and removed on any error)."""
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"output {path} already exists (use --force)")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    apps = tuple(appearances)
-    count = 0
     try:
-        for f in frames:
-            stem = f"{f.index:06d}"
-            for a in apps:
-                _imwrite(tmp / f"{stem}_{a}.png", f.image(a)[..., ::-1])
-            _imwrite(tmp / f"{stem}_labels.png", f.labels)
-            np.savez(tmp / f"{stem}.npz", depth=f.depth, uv=f.uv, flow=f.flow,
-                     flow_valid=f.flow_valid, K=f.K, stamp_ns=np.int64(f.stamp_ns))
-            count += 1
-        info = dict(meta, frames=count, appearances=list(apps), classes=list(C.CLASS_NAMES),
-                    frame_id=C.FRAME_ID)
-        (tmp / "meta.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
+        count = fill(tmp)
         _replace_dir(tmp, path, overwrite)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -158,12 +207,18 @@ def preview_strip(sim: EndoscopeSimulator, indices: Iterable[int]) -> np.ndarray
 
 def write_preview(path: str | os.PathLike, sim: EndoscopeSimulator, frames: int,
                   rows: int = 4) -> Path:
-    """Write a PNG preview strip of ``rows`` frames spread over ``frames`` (atomic)."""
+    """Write a PNG preview strip of ``rows`` frames spread over ``frames`` (atomic); for a
+    stereo scope the columns are left | right | disparity | depth (stereo_writers.py)."""
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ValueError(f"preview must be a .png file, got {path}")
     indices = np.unique(np.linspace(0, max(frames - 1, 0), min(rows, max(frames, 1))).round())
-    strip = preview_strip(sim, indices.astype(int))
+    if sim.config.stereo is not None:
+        from sim2real_gan.sim.stereo_writers import stereo_preview_strip
+
+        strip = stereo_preview_strip(sim, indices.astype(int))
+    else:
+        strip = preview_strip(sim, indices.astype(int))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".png", prefix=f".{path.stem}.", dir=path.parent)
     os.close(fd)
