@@ -78,8 +78,8 @@ class Optics:
         K: (3,3) intrinsics of this camera; noise_rng: draws this camera's noise bank.
     Attributes:
         transmission: (H,W) float32 field stop in [0,1]; content_mask: (H,W) bool read-only,
-        ``transmission >= 0.5``; gain: (H,W,3) float32 per-pixel linear gain (field stop x
-        vignetting x colour cast).
+        ``transmission >= 0.5``; gain: (H,W,3) float32 per-pixel linear gain (vignetting x
+        colour cast; the field stop is applied after the lens blur, in :meth:`finish`).
     """
 
     def __init__(self, config: C.SimConfig, look: RealLook, K: np.ndarray,  # noqa: N803
@@ -89,13 +89,15 @@ class Optics:
         self.transmission = field_stop(w, h, opts.field_stop, look.stop_radius, look.stop_center)
         self.content_mask = self.transmission >= 0.5
         self.content_mask.setflags(write=False)
-        mask = self.transmission.copy()
+        mask = np.ones((h, w), f32)
         if opts.vignetting:
             r = _rim_distance(w, h, look, opts.field_stop)
             mask *= np.clip(1.0 - look.vignette * r ** look.vignette_power, 0.02, 1.0)
         self.gain = mask[..., None] * np.asarray(look.gains, f32)
+        self._stop = (None if opts.field_stop == "none"
+                      else np.repeat(self.transmission[..., None], 3, axis=2))
         small = (max(1, w // 8), max(1, h // 8))
-        weights = cv2.resize(self.transmission, small, interpolation=cv2.INTER_AREA)
+        weights = cv2.resize(self.transmission, small, interpolation=cv2.INTER_AREA)  # AE area
         self._ae_weights = (weights / max(float(weights.sum()), 1e-6)).astype(f32)
         self._ae_small = small
         self._maps = barrel_maps(K, w, h, opts.distortion) if opts.distortion else None
@@ -129,6 +131,8 @@ class Optics:
         stronger at high gain), display gamma. ``img`` may be modified."""
         if self.blur > 0.2:
             img = cv2.GaussianBlur(img, (0, 0), self.blur)
+        if self._stop is not None:  # after the blur: the surround stays black
+            img *= self._stop
         if self._maps is not None:
             img = cv2.remap(img, *self._maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         if self.opts.sensor_noise:

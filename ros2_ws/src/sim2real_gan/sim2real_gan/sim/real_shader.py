@@ -33,8 +33,8 @@ DETAIL_WEIGHTS = {
     C.GALLBLADDER: (0.8, 0.4, 1.0, 0.0),
 }
 # Rows: bump height (m), albedo factor - 1, capillary amount, wetness; columns: channels.
-DETAIL_MIX = np.array([[1.2e-4, 8e-5, 5e-5, 3.5e-4],
-                       [0.10, 0.14, 0.0, 0.2],
+DETAIL_MIX = np.array([[1.2e-4, 8e-5, 5e-5, 6e-4],
+                       [0.10, 0.14, 0.0, 0.25],
                        [0.0, 0.0, 0.7, 0.0],
                        [0.3, 0.0, 0.0, 0.4]], f32)
 LUT_SCALE = 64.0  # detail weights are stored in a uint8 LUT as weight * 64
