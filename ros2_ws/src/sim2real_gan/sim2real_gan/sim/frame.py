@@ -37,8 +37,8 @@ class Frame:
     content_mask: bool (H,W) read-only: where the ``real`` rendering shows the scene (inside
         the scope's field stop; the same array for every frame of a sequence). Outside it
         the ``real`` image is black. None only for frames not made by the simulator.
-    real_distortion: (5,) plumb_bob coefficients of the ``real`` image when barrel
-        distortion is on (then ``real`` images are unlabelled: :meth:`labelled`), else None.
+    real_camera: (K (3,3), D (5,) plumb_bob) of the ``real`` image when barrel distortion
+        is on (then ``real`` images are unlabelled: :meth:`labelled`), else None.
 
     labels, depth, uv, flow and flow_valid describe the undistorted pinhole view; the ``sim``
     image shows all of it, the ``real`` image the part inside ``content_mask``
@@ -56,7 +56,7 @@ class Frame:
     K: np.ndarray
     cam_pose: np.ndarray = field(repr=False)
     content_mask: np.ndarray | None = field(default=None, repr=False)
-    real_distortion: np.ndarray | None = field(default=None, repr=False)
+    real_camera: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     def image(self, appearance: str | None = None) -> np.ndarray:
         """RGB of ``appearance`` (default: the only/first one rendered)."""
@@ -69,7 +69,7 @@ class Frame:
     def labelled(self, appearance: str) -> bool:
         """Whether the label planes line up with ``appearance``'s image (False only for a
         ``real`` image with barrel distortion)."""
-        return not (appearance == "real" and self.real_distortion is not None)
+        return not (appearance == "real" and self.real_camera is not None)
 
     def ground_truth(self, appearance: str) -> GroundTruth:
         """Label planes as ``appearance``'s image shows them. ``"sim"``: the frame's own

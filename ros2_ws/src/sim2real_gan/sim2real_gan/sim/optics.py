@@ -53,21 +53,48 @@ def _rim_distance(width: int, height: int, look: RealLook, shape: str) -> np.nda
     return np.sqrt(x * x + y * y)
 
 
-def barrel_maps(K: np.ndarray, width: int, height: int, k1: float  # noqa: N803
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """OpenCV fixed-point remap maps that resample a pinhole image into the plumb_bob
-    image with distortion ``(k1, 0, 0, 0, 0)`` around K's principal point: output pixel q
-    shows the pinhole pixel p with ``q = D(p)``, ``x_d = x_u (1 + k1 r_u^2)`` in normalised
-    coordinates (the inverse is solved by fixed-point iteration)."""
-    fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
+def _undistort_grid(K_d: np.ndarray, K: np.ndarray, width: int, height: int,  # noqa: N803
+                    k1: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pinhole (K) pixel seen by every pixel of the distorted image (K_d, k1): (H,W) x and y,
+    NaN where the model folds back (1 + 3 k1 r^2 <= 0) or the inversion does not converge."""
+    fx, fy, cx, cy = K_d[0, 0], K_d[1, 1], K_d[0, 2], K_d[1, 2]
     xd = ((np.arange(width) - cx) / fx)[None, :] * np.ones((height, 1))
     yd = ((np.arange(height) - cy) / fy)[:, None] * np.ones((1, width))
     xu, yu = xd.copy(), yd.copy()
-    for _ in range(20):
-        s = 1.0 + k1 * (xu * xu + yu * yu)
+    for _ in range(30):
+        s = np.maximum(1.0 + k1 * (xu * xu + yu * yu), 0.05)
         xu, yu = xd / s, yd / s
-    return cv2.convertMaps((xu * fx + cx).astype(f32), (yu * fy + cy).astype(f32),
-                           cv2.CV_16SC2)
+    r2 = xu * xu + yu * yu
+    s = 1.0 + k1 * r2
+    bad = (np.hypot(xu * s - xd, yu * s - yd) * fx > 0.01) | (1.0 + 3.0 * k1 * r2 <= 0)
+    px, py = xu * K[0, 0] + K[0, 2], yu * K[1, 1] + K[1, 2]
+    px[bad] = py[bad] = np.nan
+    return px, py
+
+
+def barrel_maps(K: np.ndarray, width: int, height: int, k1: float,  # noqa: N803
+                content: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """Remap maps (OpenCV fixed point) that resample a pinhole image (intrinsics K) into a
+    plumb_bob image with distortion ``(k1, 0, 0, 0, 0)`` and intrinsics ``K_d``, and K_d.
+
+    A barrel lens images a wider field than the pinhole of the same focal length, so K_d has
+    the smallest focal length (>= K's, same principal point) for which every pixel of the
+    ``content`` area (H,W) bool sees a pinhole pixel: the distorted image fills its field
+    stop. Output pixel q shows pinhole pixel ``p = K undistort(K_d^-1 q)``, i.e.
+    ``cv2.undistort(img, K_d, D, newCameraMatrix=K)`` gives the pinhole image back.
+    """
+    for step in range(200):
+        K_d = K.copy()  # noqa: N806
+        K_d[0, 0] *= 1.0 + 0.01 * step
+        K_d[1, 1] *= 1.0 + 0.01 * step
+        px, py = _undistort_grid(K_d, K, width, height, k1)
+        with np.errstate(invalid="ignore"):
+            inside = (px >= 0) & (px <= width - 1) & (py >= 0) & (py <= height - 1)
+        if inside[content].all():
+            break
+    mx = np.where(inside, px, -10.0).astype(f32)  # outside the source: black
+    my = np.where(inside, py, -10.0).astype(f32)
+    return cv2.convertMaps(mx, my, cv2.CV_16SC2), K_d
 
 
 class Optics:
@@ -79,7 +106,8 @@ class Optics:
     Attributes:
         transmission: (H,W) float32 field stop in [0,1]; content_mask: (H,W) bool read-only,
         ``transmission >= 0.5``; gain: (H,W,3) float32 per-pixel linear gain (vignetting x
-        colour cast; the field stop is applied after the lens blur, in :meth:`finish`).
+        colour cast; the field stop is applied after the lens blur, in :meth:`finish`);
+        K: (3,3) intrinsics of the finished image (with distortion: barrel_maps' K_d).
     """
 
     def __init__(self, config: C.SimConfig, look: RealLook, K: np.ndarray,  # noqa: N803
@@ -100,7 +128,11 @@ class Optics:
         weights = cv2.resize(self.transmission, small, interpolation=cv2.INTER_AREA)  # AE area
         self._ae_weights = (weights / max(float(weights.sum()), 1e-6)).astype(f32)
         self._ae_small = small
-        self._maps = barrel_maps(K, w, h, opts.distortion) if opts.distortion else None
+        self.K = np.asarray(K, np.float64)  # intrinsics of the real image (distorted: K_d)
+        self._maps = None
+        if opts.distortion:
+            self._maps, self.K = barrel_maps(self.K, w, h, opts.distortion,
+                                             self.transmission > 0)
         self.blur = look.blur_sigma * w / 256.0 if opts.lens_blur else 0.0
         bank = noise_rng.standard_normal((h + NOISE_MARGIN, w + NOISE_MARGIN, 3), dtype=f32)
         bank = cv2.GaussianBlur(bank, (0, 0), 0.5)  # demosaicing correlates neighbours
@@ -111,7 +143,8 @@ class Optics:
 
     @property
     def distortion(self) -> np.ndarray:
-        """(5,) plumb_bob coefficients of the image (zeros without distortion)."""
+        """(5,) plumb_bob coefficients of the image (zeros without distortion); with
+        :attr:`K`, the image's camera model."""
         return np.array([self.opts.distortion, 0.0, 0.0, 0.0, 0.0])
 
     def exposure(self, rad: np.ndarray) -> float:
@@ -127,14 +160,14 @@ class Optics:
 
     def finish(self, img: np.ndarray, gain: float, rng: np.random.Generator) -> np.ndarray:
         """(H,W,3) float32 in about [0,1] (tone-mapped, sqrt space) -> uint8 (H,W,3): lens
-        blur, barrel distortion, sensor noise (a window of the bank chosen by ``rng``,
+        blur, barrel distortion, field stop, sensor noise (a window of the bank chosen by ``rng``,
         stronger at high gain), display gamma. ``img`` may be modified."""
         if self.blur > 0.2:
             img = cv2.GaussianBlur(img, (0, 0), self.blur)
-        if self._stop is not None:  # after the blur: the surround stays black
-            img *= self._stop
         if self._maps is not None:
             img = cv2.remap(img, *self._maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        if self._stop is not None:  # after blur and distortion: the surround stays black
+            img *= self._stop
         if self.opts.sensor_noise:
             h, w = img.shape[:2]
             oy, ox = rng.integers(0, NOISE_MARGIN + 1, 2)

@@ -166,7 +166,9 @@ class EndoscopeSimulator:
     def _frame(self, e: _Eye, index: int, geom: Geometry, nxt: Geometry,
                apps: tuple[str, ...]) -> Frame:
         flow, valid = forward_flow(geom, nxt, self.config.near_m)
-        k1 = self.config.real.distortion
+        real = e.shaders.get("real") if "real" in apps else None
+        bent = (real.optics.K.copy(), real.optics.distortion) if (
+            isinstance(real, RealShader) and self.config.real.distortion) else None
         return Frame(
             index=index, stamp_ns=self.config.stamp_ns(index),
             rgb={a: self.render(index, geom, a, e.name) for a in apps},
@@ -175,7 +177,7 @@ class EndoscopeSimulator:
             flow=flow, flow_valid=valid, K=e.K.copy(),
             cam_pose=self.state(index).eye(e.offset_m).cam_pose,
             content_mask=self.content_mask,
-            real_distortion=np.array([k1, 0.0, 0.0, 0.0, 0.0]) if k1 else None)
+            real_camera=bent)
 
     def frames(self, count: int | None = None, start: int = 0,
                appearances: tuple[str, ...] | None = None) -> Iterator[Frame]:

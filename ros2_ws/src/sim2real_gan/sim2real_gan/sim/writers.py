@@ -67,7 +67,8 @@ def frame_messages(frame: Frame, appearance: str,
         out.update({k: image_msg(a, TOPICS[k][1], header) for k, a in arrays.items()})
         out["camera_info"] = camera_info_msg(frame.K, w, h, header)
     else:
-        out["camera_info"] = camera_info_msg(frame.K, w, h, header, D=frame.real_distortion)
+        k, d = frame.real_camera
+        out["camera_info"] = camera_info_msg(k, w, h, header, D=d)
     return out
 
 
