@@ -236,3 +236,22 @@ def test_real_look_is_deterministic_and_random_access() -> None:
     b = _frames(seed=8, n=1, start=2, **look)
     assert np.array_equal(a[2].image(), b[0].image())
     assert not np.array_equal(a[0].image(), a[1].image())
+
+
+def test_distorted_real_bag_has_only_image_and_its_camera_model(tmp_path) -> None:
+    from sim2real_gan.cli.main import main
+    from sim2real_gan.io.bag import BagReader
+
+    out = tmp_path / "bag"
+    assert main(["simulate", str(out), "--paired", "--frames", "1", "--width", "48",
+                 "--height", "40", "--look", "distortion=-0.2", "--look", "smoke=on",
+                 "--no-progress"]) == 0
+    with BagReader(out) as r:
+        topics = set(r.topics)
+        info = next(m.decode() for m in r.messages(["/real/camera/camera_info"]))
+    assert {t for t in topics if t.startswith("/real/")} == {"/real/camera/image_raw",
+                                                              "/real/camera/camera_info"}
+    assert "/sim/camera/segmentation" in topics  # the sim image stays labelled
+    np.testing.assert_array_equal(info.d, [-0.2, 0, 0, 0, 0])
+    assert info.distortion_model == "plumb_bob"
+    assert info.k[0] > SimConfig(width=48, height=40).K[0, 0]  # K_d, not the pinhole K
