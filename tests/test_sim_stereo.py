@@ -21,8 +21,8 @@ B = 0.005
 
 
 def _pairs(conv: float | None = None, seed: int = 3, n: int = 2, start: int = 20,
-           **kw: object) -> list:
-    cfg = SimConfig(width=W, height=H, lighting="world", instruments=2,
+           lighting: str = "world", **kw: object) -> list:
+    cfg = SimConfig(width=W, height=H, lighting=lighting, instruments=2,
                     stereo=StereoConfig(baseline_m=B, convergence_m=conv), **kw)
     return list(EndoscopeSimulator(cfg, seed).stereo_frames(n, start=start))
 
@@ -35,11 +35,14 @@ def _to_left(img: np.ndarray, disparity: np.ndarray, interp: int = cv2.INTER_LIN
     return cv2.remap(img, mx, my, interp, borderMode=cv2.BORDER_REPLICATE)
 
 
-@pytest.mark.parametrize("conv", [None, 0.06])
-def test_warping_right_into_left_with_gt_disparity_reproduces_left(conv: float | None) -> None:
-    """With a world-fixed light a surface point has one colour in both eyes, so the right
-    image sampled at x - d matches the left one on valid pixels; 1.5 px off is far worse."""
-    for sf in _pairs(conv, n=3):
+@pytest.mark.parametrize("conv, lighting", [(None, "world"), (0.06, "world"), (None, "camera")])
+def test_warping_right_into_left_with_gt_disparity_reproduces_left(conv: float | None,
+                                                                    lighting: str) -> None:
+    """The sim look is Lambertian: with a world-fixed light, or with the one light on the
+    scope tip between the eyes (not one light per eye, which alone would cost ~2.4/255
+    here), a surface point has one colour in both eyes, so the right image sampled at x - d
+    matches the left one on valid pixels; 1.5 px off is far worse."""
+    for sf in _pairs(conv, n=3, lighting=lighting):
         v = sf.disparity_valid
         left = sf.left.image().astype(np.float32)
         right = sf.right.image().astype(np.float32)
