@@ -58,12 +58,16 @@ def test_content_area_is_found_for_scope_shapes(tmp_path: Path, shape: str) -> N
 
 def test_full_frame_footage_keeps_everything() -> None:
     from sim2real_gan.io.footage import detect_content_mask
-    from sim2real_gan.sim.config import SimConfig
+    from sim2real_gan.sim.config import RealLookConfig, SimConfig
     from sim2real_gan.sim.simulator import EndoscopeSimulator
 
-    sim = EndoscopeSimulator(SimConfig(width=96, height=72, appearances=("real",)), 2)
+    full = RealLookConfig(field_stop="none")  # the default real look has a circular surround
+    sim = EndoscopeSimulator(SimConfig(width=96, height=72, appearances=("real",), real=full), 2)
     cm = detect_content_mask(np.stack([f.image("real") for f in sim.frames(12)]))
     assert cm.content.mean() > 0.95 and cm.text.mean() < 0.01  # no surround, no text
+    scope = EndoscopeSimulator(SimConfig(width=96, height=72, appearances=("real",)), 2)
+    cm = detect_content_mask(np.stack([f.image("real") for f in scope.frames(12)]))
+    assert _iou(cm.content, scope.content_mask) > 0.95  # the detector finds the field stop
     with pytest.raises(ValueError, match="no content area found"):
         detect_content_mask(np.zeros((4, 30, 40, 3), np.uint8))
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from sim2real_gan.sim.config import SimConfig, scene_seed_for
+from sim2real_gan.sim.config import RealLookConfig, SimConfig, scene_seed_for
 from sim2real_gan.sim.simulator import EndoscopeSimulator, Frame
 
 #: topic suffixes under the namespace: Gazebo's own names, or renamed by the bridge
@@ -209,7 +209,8 @@ def write_footage(path: str | os.PathLike, frames: int = 40, seed: int = 0, widt
     ys, xs = np.nonzero(content)
     y0, x0 = int(ys.min()), int(xs.min())
     side = max(int(ys.max()) - y0 + 1, int(xs.max()) - x0 + 1, 8)
-    cfg = SimConfig(width=side, height=side, fps=fps, appearances=("real",))
+    cfg = SimConfig(width=side, height=side, fps=fps, appearances=("real",),
+                    real=RealLookConfig(field_stop="none"))  # the surround is drawn here
     sim = EndoscopeSimulator(cfg, scene_seed_for(seed, "real"))
     scale = height / 480
     start = dt.datetime(2026, 3, 14, 10, 21, 5)
