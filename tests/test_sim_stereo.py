@@ -191,4 +191,8 @@ def test_stereo_cli_errors_are_clear(tmp_path: Path, caplog: pytest.LogCaptureFi
     assert main(["simulate", str(tmp_path / "b"), "--look", "glare=on", "--frames", "1",
                  "--no-progress"]) == 2
     assert "--look" in caplog.text and "field_stop" in caplog.text
-    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    caplog.clear()
+    assert main(["simulate", str(tmp_path / "c"), "--stereo", "--baseline-mm", "80",
+                 "--frames", "1", "--no-progress"]) == 2
+    assert "--baseline-mm must be in (0, 50] mm, got 80" in caplog.text
+    assert not any((tmp_path / n).exists() for n in "abc")
