@@ -96,7 +96,8 @@ def test_folder_output_and_preview(tmp_path: Path) -> None:
                  "--format", "folder", "--paired", "--preview", str(preview),
                  "--no-progress"]) == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == [".sim2real_gan-output.json", "000000.npz", "000000_labels.png", "000000_real.png", "000000_sim.png",
+    assert names == [".sim2real_gan-output.json",
+                     "000000.npz", "000000_labels.png", "000000_real.png", "000000_sim.png",
                      "000001.npz", "000001_labels.png", "000001_real.png", "000001_sim.png",
                      "content_mask.png", "meta.json"]
     mask = cv2.imread(str(out / "content_mask.png"), cv2.IMREAD_UNCHANGED)

@@ -175,7 +175,8 @@ def test_stereo_folder_and_preview(tmp_path: Path) -> None:
     assert main(["simulate", str(out), "--stereo", "--format", "folder", "--frames", "2",
                  "--width", "48", "--height", "40", "--convergence-mm", "60",
                  "--preview", str(preview), "--no-progress"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["content_mask.png", "left", "meta.json",
+    assert sorted(p.name for p in out.iterdir()) == [".sim2real_gan-output.json",
+                                                     "content_mask.png", "left", "meta.json",
                                                      "right"]
     with np.load(out / "left" / "000001.npz") as z:
         assert z["disparity"].shape == (40, 48) and z["disparity_valid"].dtype == bool
