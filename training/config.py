@@ -8,6 +8,8 @@ unknown keys are errors. Overrides use dotted paths, values parsed as YAML:
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -18,9 +20,24 @@ import yaml
 from sim2real_gan.models import PRESETS, DiscriminatorConfig, GeneratorConfig, get_preset
 
 from .data.sources import SourceConfig
+from .losses import ADVERSARIAL
+from .modes import MODES
+from .schedule import SCHEDULES
 
-MODES = ("cyclegan", "pix2pix", "sim2real", "distill")
 CONFIG_DIR = Path(__file__).parent / "configs"
+DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+
+
+def _numbers(obj: Any, where: str) -> dict[str, float]:
+    """The numeric fields of a config dataclass (bools excluded), for range checks."""
+    return {f"{where}.{k}": v for k, v in vars(obj).items()
+            if isinstance(v, int | float) and not isinstance(v, bool)}
+
+
+def _at_least(values: dict[str, float], low: float) -> None:
+    for name, v in values.items():
+        if not (math.isfinite(v) and v >= low):
+            raise ValueError(f"{name}: expected a finite number >= {low:g}, got {v!r}")
 
 
 @dataclass
@@ -46,6 +63,14 @@ class DataConfig:
     workers: int = 0              # DataLoader worker processes (decoding happens there)
     labels: bool = False          # load sim class ids (semantic loss, image grids)
 
+    def __post_init__(self) -> None:
+        if (not isinstance(self.crop, list) or len(self.crop) != 2
+                or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in self.crop)):
+            raise ValueError(f"data.crop: expected [H, W] with positive integers, got {self.crop!r}")
+        if self.batch_size < 1 or self.workers < 0:
+            raise ValueError(f"data: expected batch_size >= 1 and workers >= 0, got "
+                             f"{self.batch_size} and {self.workers}")
+
 
 @dataclass
 class LossConfig:
@@ -66,6 +91,17 @@ class LossConfig:
     ref_style_prob: float = 0.5   # sim2real: fraction of batches styled from a real reference
     ref_stats: float = 0.0        # reference-styled fakes match the reference's colour moments
 
+    def __post_init__(self) -> None:
+        if self.adversarial not in ADVERSARIAL:
+            raise ValueError(f"loss.adversarial: expected one of {ADVERSARIAL}, got "
+                             f"{self.adversarial!r}")
+        _at_least(_numbers(self, "loss"), 0)  # weights, step counts and the probability
+        if self.ref_style_prob > 1:
+            raise ValueError(f"loss.ref_style_prob: expected a probability in [0, 1], got "
+                             f"{self.ref_style_prob}")
+        if self.segmenter_steps < 1:
+            raise ValueError(f"loss.segmenter_steps: expected >= 1, got {self.segmenter_steps}")
+
 
 @dataclass
 class OptimConfig:
@@ -78,6 +114,16 @@ class OptimConfig:
     warmup: int = 0
     grad_clip: float = 10.0       # max grad norm per network; 0 = off
     ema: float = 0.999            # EMA decay of the generator; 0 = off
+
+    def __post_init__(self) -> None:
+        _at_least(_numbers(self, "optim"), 0)
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"optim.schedule: expected one of {SCHEDULES}, got {self.schedule!r}")
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise ValueError(f"optim.betas: expected two numbers in [0, 1), got {self.betas!r}")
+        if self.decay_start > 1 or self.ema >= 1:
+            raise ValueError(f"optim: expected decay_start <= 1 and ema < 1, got "
+                             f"{self.decay_start} and {self.ema}")
 
 
 @dataclass
@@ -107,11 +153,16 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise ValueError(f"mode: expected one of {MODES}, got {self.mode!r}")
+            raise ValueError(f"mode: expected one of {sorted(MODES)}, got {self.mode!r}")
         if self.amp not in ("off", "bf16", "fp16"):
             raise ValueError(f"amp: expected off|bf16|fp16, got {self.amp!r}")
-        if self.steps < 1:
-            raise ValueError(f"steps: expected >= 1, got {self.steps}")
+        if not DEVICE_RE.match(self.device):
+            raise ValueError(f"device: expected auto, cpu, cuda or cuda:N, got {self.device!r}")
+        if not self.out_dir:
+            raise ValueError("out_dir: expected a directory, got ''")
+        _at_least({"steps": self.steps, "log_every": self.log_every,
+                   "image_every": self.image_every, "ckpt_every": self.ckpt_every}, 1)
+        _at_least({"keep_ckpts": self.keep_ckpts, "threads": self.threads}, 0)
         if self.mode == "distill" and not self.teacher:
             raise ValueError("mode 'distill' needs 'teacher' (a generator checkpoint directory)")
 
@@ -120,7 +171,7 @@ class TrainConfig:
 
 
 def _build(tp: Any, value: Any, where: str) -> Any:
-    """Turn plain YAML data into the annotated type (dataclasses recursively)."""
+    """Turn plain YAML data into the annotated type (dataclasses and lists recursively)."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
@@ -137,13 +188,24 @@ def _build(tp: Any, value: Any, where: str) -> Any:
             raise ValueError(f"config {where or 'root'}: unknown key(s) {unknown}; expected "
                              f"some of {sorted(names)}")
         kw = {k: _build(hints[k], v, f"{where}.{k}".lstrip(".")) for k, v in value.items()}
-        return tp(**kw)
+        try:
+            return tp(**kw)
+        except TypeError as exc:  # a field the dataclass's own checks could not compare
+            raise ValueError(f"config {where or 'root'}: {exc}") from None
+    if origin is list:
+        if not isinstance(value, list):
+            raise ValueError(f"config {where}: expected a list, got {value!r}")
+        (item,) = typing.get_args(tp)
+        return [_build(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict and not isinstance(value, dict):
+        raise ValueError(f"config {where}: expected a mapping, got {value!r}")
     if tp is float and isinstance(value, int | str) and not isinstance(value, bool):
         try:
             return float(value)  # YAML 1.1 reads "1e-4" as a string
         except ValueError:
             raise ValueError(f"config {where}: expected a number, got {value!r}") from None
-    if tp in (int, float, str, bool) and not isinstance(value, tp):
+    if tp in (int, float, str, bool) and (not isinstance(value, tp) or (
+            tp is int and isinstance(value, bool))):
         raise ValueError(f"config {where}: expected {tp.__name__}, got {value!r}")
     return value
 
@@ -166,6 +228,23 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ValueError(f"override {text!r}: expected key.path=value")
     key, raw = text.split("=", 1)
     return key.strip(), yaml.safe_load(raw)
+
+
+def override_keys(overrides: list[str]) -> frozenset[str]:
+    """Dotted keys an override list sets, mapping values flattened to their leaves:
+    ``["generator.overrides={aux_channels: [uv]}"]`` -> {"generator.overrides",
+    "generator.overrides.aux_channels"}. A weight named here was asked for explicitly."""
+    keys: set[str] = set()
+
+    def walk(prefix: str, value: Any) -> None:
+        keys.add(prefix)
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}", v)
+
+    for ov in overrides:
+        walk(*parse_override(ov))
+    return frozenset(keys)
 
 
 def resolve_config_path(path: str | Path) -> Path:

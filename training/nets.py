@@ -1,26 +1,20 @@
-"""The networks each training mode needs.
+"""The networks of a training run, as one typed record.
 
 Symbols: G sim->real generator (the shipped one), E style encoder (real reference -> s),
 F real->sim generator (cycle), D_real / D_sim PatchGAN discriminators of each domain,
-T frozen teacher (distillation).
+T frozen teacher (distillation). Which of them a run has is the mode's declaration
+(training/modes/); the trainer trains, checkpoints and wraps whatever is present.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
-from sim2real_gan.models import (
-    GeneratorConfig,
-    StyleEncoder,
-    build_discriminator,
-    build_generator,
-    load_generator,
-)
+from sim2real_gan.models import GeneratorConfig
 from torch import nn
-
-from .config import TrainConfig
 
 
 @dataclass
@@ -33,52 +27,36 @@ class Nets:
     D_sim: nn.Module | None = None
     T: nn.Module | None = None
 
+    def generator_side(self) -> dict[str, nn.Module]:
+        """G, E, F (those present): one Adam optimiser, in this order."""
+        named = {"G": self.G, "E": self.E, "F": self.F}
+        return {k: m for k, m in named.items() if m is not None}
+
+    def discriminator_side(self) -> dict[str, nn.Module]:
+        """D_real, D_sim (those present): the second optimiser."""
+        named = {"D_real": self.D_real, "D_sim": self.D_sim}
+        return {k: m for k, m in named.items() if m is not None}
+
     def trainable(self) -> dict[str, nn.Module]:
         """Name -> module of every network that is trained (and checkpointed)."""
-        return {k: getattr(self, k) for k in ("G", "E", "F", "D_real", "D_sim")
-                if getattr(self, k) is not None}
+        return {**self.generator_side(), **self.discriminator_side()}
 
-    @property
-    def generator_side(self) -> list[str]:
-        return [k for k in ("G", "E", "F") if getattr(self, k) is not None]
+    def wrapped(self, wrap: Callable[[nn.Module], nn.Module]) -> Nets:
+        """The same record with every trainable network passed through ``wrap`` (DDP);
+        the frozen teacher is shared unwrapped."""
+        def w(m: nn.Module | None) -> nn.Module | None:
+            return None if m is None else wrap(m)
 
-    @property
-    def discriminator_side(self) -> list[str]:
-        return [k for k in ("D_real", "D_sim") if getattr(self, k) is not None]
+        return replace(self, G=wrap(self.G), E=w(self.E), F=w(self.F), D_real=w(self.D_real),
+                       D_sim=w(self.D_sim))
 
-
-def build_nets(cfg: TrainConfig, device: torch.device) -> Nets:
-    """Randomly initialised networks for ``cfg.mode`` (same init on every rank: seeded)."""
-    torch.manual_seed(cfg.seed)
-    g_cfg = cfg.generator.build_config()
-    nets = Nets(g_cfg=g_cfg, G=build_generator(g_cfg))
-    loss, mode = cfg.loss, cfg.mode
-    if mode == "sim2real" and g_cfg.style_dim:
-        nets.E = StyleEncoder(g_cfg.style_dim, g_cfg.style_enc_ngf, g_cfg.style_enc_down)
-    if mode == "cyclegan" or (mode == "sim2real" and loss.cycle > 0):
-        f_cfg = cfg.inverse.build_config()
-        if f_cfg.style_dim or f_cfg.aux_channels:
-            raise ValueError("inverse (real->sim) generator must have style_dim 0 and no aux; "
-                             f"got style_dim={f_cfg.style_dim}, aux={f_cfg.aux_channels}")
-        nets.F = build_generator(f_cfg)
-        nets.D_sim = build_discriminator(cfg.discriminator)
-    if mode in ("cyclegan", "sim2real") or (mode == "distill" and loss.adv > 0):
-        nets.D_real = build_discriminator(cfg.discriminator)
-    if mode == "pix2pix":
-        nets.D_real = build_discriminator(replace(cfg.discriminator, in_channels=6))
-    if mode == "distill":
-        teacher, t_cfg = load_generator(resolve_generator_dir(cfg.teacher), device)
-        if (t_cfg.style_dim, t_cfg.aux_channels) != (g_cfg.style_dim, g_cfg.aux_channels):
-            raise ValueError(f"distill: teacher takes style_dim={t_cfg.style_dim}, "
-                             f"aux={t_cfg.aux_channels}; student takes "
-                             f"style_dim={g_cfg.style_dim}, aux={g_cfg.aux_channels}")
-        nets.T = teacher.requires_grad_(False)
-    for name, m in nets.trainable().items():
-        m.to(device)
-        if cfg.channels_last:
-            m.to(memory_format=torch.channels_last)
-        setattr(nets, name, m)
-    return nets
+    def place(self, device: torch.device, channels_last: bool) -> Nets:
+        """Move the trainable networks to ``device`` (channels_last memory format if asked)."""
+        for m in self.trainable().values():
+            m.to(device)
+            if channels_last:
+                m.to(memory_format=torch.channels_last)
+        return self
 
 
 def resolve_generator_dir(path: str | Path) -> Path:
@@ -89,20 +67,3 @@ def resolve_generator_dir(path: str | Path) -> Path:
     from .state import latest_checkpoint
 
     return latest_checkpoint(p)
-
-
-def sim_fields(cfg: TrainConfig, g_cfg: GeneratorConfig) -> tuple[str, ...]:
-    """Which per-frame fields the sim source must provide for this run."""
-    fields = ["image"]
-    if cfg.mode in ("sim2real", "distill"):
-        fields += ["flow", "valid"]
-    fields += list(g_cfg.aux_channels)
-    if cfg.data.labels or cfg.loss.semantic > 0:
-        fields.append("labels")
-    if cfg.mode == "pix2pix":
-        fields.append("target")
-    return tuple(dict.fromkeys(fields))
-
-
-def needs_real(cfg: TrainConfig) -> bool:
-    return cfg.mode in ("cyclegan", "sim2real") or (cfg.mode == "distill" and cfg.loss.adv > 0)

@@ -17,7 +17,9 @@ The wrapper takes images in [-1,1] and returns logits (B,K,H,W).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -27,6 +29,12 @@ from sim2real_gan.eval.segmentation import SegmenterConfig, SmallUNet, train_seg
 from torch import nn
 
 from .data.sources import SourceConfig, build_source
+
+if TYPE_CHECKING:
+    from .config import DataConfig
+
+log = logging.getLogger("sim2real_gan.train")
+AUTO = ("auto", "auto-sim")
 
 
 class Segmenter(nn.Module):
@@ -69,3 +77,29 @@ def train_auto_segmenter(source: SourceConfig, steps: int, seed: int = 0,
     net = train_segmenter(images, labels, cfg, progress=progress,
                           desc=f"segmenter for loss.semantic ({domain})")
     return Segmenter(net)
+
+
+def check_segmenter(segmenter: str, real: SourceConfig | None) -> None:
+    """Recipe check of ``loss.segmenter`` with the semantic loss on (no training, no I/O
+    beyond a file test): raises ValueError / FileNotFoundError naming the problem."""
+    if not segmenter:
+        raise ValueError("loss.semantic > 0 needs loss.segmenter ('auto-sim', 'auto' or a "
+                         ".safetensors SmallUNet)")
+    if segmenter == "auto" and real is None:
+        raise ValueError("loss.segmenter 'auto' trains on data.real, which is null")
+    if segmenter not in AUTO and not Path(segmenter).is_file():
+        raise FileNotFoundError(f"loss.segmenter: {segmenter} does not exist")
+
+
+def segmenter_for(segmenter: str, steps: int, crop: int, data: DataConfig, seed: int,
+                  progress: bool = False) -> Segmenter:
+    """The frozen segmenter ``loss.segmenter`` names: trained on the run's sim (``auto-sim``)
+    or real (``auto``) frames and labels, or loaded from a .safetensors file."""
+    check_segmenter(segmenter, data.real)
+    if segmenter in AUTO:
+        log.info("training the frozen segmenter of loss.semantic (%s, %d steps)", segmenter,
+                 steps)
+        src, domain = (data.sim, "sim") if segmenter == "auto-sim" else (data.real, "real")
+        return train_auto_segmenter(src, steps, seed, domain=domain, crop=crop,
+                                    progress=progress)
+    return load_segmenter(segmenter)

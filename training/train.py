@@ -1,57 +1,104 @@
 """Command-line training entry point (also used by ``sim2real-gan train``).
 
     python -m training.train --config tiny
+    python -m training.train --resume runs/tiny          # the run's own recipe and data
     torchrun --nproc_per_node=2 -m training.train --config tiny --set out_dir=runs/ddp
+
+Exit codes: 0 done, 2 bad recipe or data (one line, nothing written), 130 / 143 stopped by
+SIGINT / SIGTERM (a checkpoint was written when training had started; the resume command
+is printed).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import shlex
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+log = logging.getLogger("sim2real_gan.train")
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", "-c", default="tiny",
-                   help="YAML file or preset name in training/configs/ (default: tiny)")
+    p.add_argument("--config", "-c", default=None,
+                   help="YAML file or preset name in training/configs/ (default: tiny; not "
+                        "with --resume, which restores the run's own recipe)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config field by dotted path, e.g. optim.lr_g=1e-4 "
-                        "(repeatable; values parsed as YAML)")
-    p.add_argument("--resume", default=None,
-                   help="continue from a run directory or checkpoints/step_N directory")
+                        "(repeatable; values parsed as YAML; with --resume: applied to the "
+                        "run's recipe and logged)")
+    p.add_argument("--resume", default=None, metavar="RUN",
+                   help="continue a run directory (or one of its checkpoints/step_N) with "
+                        "its own recipe and data")
     p.add_argument("--out", default=None, help="shortcut for --set out_dir=DIR")
     p.add_argument("--steps", type=int, default=None, help="shortcut for --set steps=N")
     p.add_argument("--force", action="store_true",
                    help="replace the run directory if it holds a previous training run")
     p.add_argument("--print-config", action="store_true",
                    help="print the resolved config as YAML and exit")
+    p.set_defaults(resume_prog="python -m training.train")
 
 
-def run(args: argparse.Namespace) -> int:
-    import yaml
+def resume_command(prog: str, run_dir: str) -> str:
+    """The command that continues ``run_dir`` (torchrun form under torchrun)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1:
+        prog = f"torchrun --nproc_per_node={os.environ.get('LOCAL_WORLD_SIZE', world)} " \
+               "-m training.train"
+    return f"{prog} --resume {shlex.quote(run_dir)}"
 
-    from .config import load_config
-    from .distributed import cleanup
-    from .trainer import Trainer
+
+def _recipe(args: argparse.Namespace):  # noqa: ANN202 - (TrainConfig, explicit keys, ckpt)
+    from .config import load_config, override_keys
+    from .recipe import restore
 
     overrides = list(args.overrides)
     if args.out:
         overrides.append(f"out_dir={args.out}")
     if args.steps is not None:
         overrides.append(f"steps={args.steps}")
-    cfg = load_config(args.config, overrides)
+    if args.resume:
+        if args.config is not None:
+            raise ValueError("train: --resume restores the run's own recipe; drop --config "
+                             "(change fields with --set KEY=VALUE)")
+        cfg, ckpt = restore(args.resume, overrides)
+        return cfg, override_keys(overrides), ckpt
+    return load_config(args.config or "tiny", overrides), override_keys(overrides), None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train as ``args`` say; returns the exit code (bad recipes raise ValueError /
+    FileNotFoundError for the command layer to print as one line, exit 2)."""
+    import yaml
+
+    from .distributed import cleanup
+    from .stop import Interrupted, StopSignal
+    from .trainer import Trainer
+
+    cfg, explicit, ckpt = _recipe(args)
     if args.print_config:
         print(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         return 0
     from sim2real_gan.io.run_dir import claim_run_dir
 
-    try:
-        with claim_run_dir(cfg.out_dir, _inputs(cfg), args.force, args.resume):
-            Trainer(cfg, resume=args.resume).fit()
-    finally:
-        cleanup()
+    main_rank = int(os.environ.get("RANK", "0")) == 0
+    with StopSignal() as stop:
+        try:
+            with claim_run_dir(cfg.out_dir, _inputs(cfg), args.force, ckpt):
+                Trainer(cfg, resume=ckpt, explicit=explicit).fit(stop)
+        except Interrupted as exc:
+            if main_rank and exc.checkpoint is not None:
+                log.warning("stopped by %s at step %d; checkpoint %s; resume with: %s",
+                            exc, exc.step, exc.checkpoint,
+                            resume_command(args.resume_prog, cfg.out_dir))
+            elif main_rank:
+                log.warning("stopped by %s before training started; nothing was written", exc)
+            return exc.exit_code
+        finally:
+            cleanup()
     return 0
 
 
@@ -71,7 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(p)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    return run(p.parse_args(argv))
+    try:
+        return run(p.parse_args(argv))
+    except (FileNotFoundError, ValueError) as exc:  # a bad recipe: one line, no traceback
+        log.error("%s", exc)
+        return 2
 
 
 if __name__ == "__main__":

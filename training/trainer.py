@@ -1,9 +1,16 @@
 """The training loop: one generator step and one discriminator step per iteration.
 
+The mode (training/modes/) declares the networks, data fields and losses; the trainer only
+drives: data, optimiser steps, EMA, checkpoints, logging, DDP, stop signals.
+
 Works on one CPU, one GPU, or N processes under ``torchrun`` (DDP). Only rank 0 writes
 checkpoints, TensorBoard events and the progress bar. Data order, style draws and
 augmentation depend only on (seed, step, rank), so a run resumed from step k replays
 exactly what an uninterrupted run would have done.
+
+Order of work: recipe checks (training/preflight.py: nothing expensive, nothing written),
+data (simulation, caches), networks, resume state, the frozen segmenter, then the run
+folder and the loop. A failure before the first checkpoint removes the run folder again.
 """
 
 from __future__ import annotations
@@ -12,12 +19,14 @@ import contextlib
 import json
 import logging
 import math
+import os
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
+import torch.distributed as tdist
 from sim2real_gan.models import save_generator
 from torch.utils.data import DataLoader
 from tqdm import tqdm
@@ -27,36 +36,42 @@ from .config import TrainConfig
 from .data import RealFrames, SimPairs, StepBatchSampler, TranslationDataset, build_source
 from .distributed import DistInfo, barrier, init_distributed, unwrap, wrap
 from .ema import EMA
-from .nets import build_nets, needs_real, sim_fields
+from .fields import Available, require, resolve
+from .modes import MODES
+from .preflight import check_crop
+from .preflight import preflight as run_preflight
+from .probe import SourceProbe
+from .rundir import RunDir
 from .schedule import lr_factor
-from .steps import d_losses, g_losses, weighted_sum
+from .stop import Interrupted, StopSignal, ignore_sigint_in_worker
 from .visual import image_grid
 
 log = logging.getLogger("sim2real_gan.train")
 
 
 class Trainer:
-    """``Trainer(cfg).fit()``; ``resume`` = a step directory or run directory."""
+    """``Trainer(cfg).fit()``; ``resume`` = a step directory or run directory; ``explicit``
+    = config keys set on the command line (a missing field for one of them is an error,
+    not a log line; see training/fields.py)."""
 
     def __init__(self, cfg: TrainConfig, resume: str | Path | None = None,
-                 dist: DistInfo | None = None) -> None:
+                 dist: DistInfo | None = None, explicit: frozenset[str] = frozenset()) -> None:
         self.cfg = cfg
         self.dist = dist or init_distributed(cfg.device)
         self.device = self.dist.device
         if cfg.threads and self.device.type == "cpu":
             torch.set_num_threads(cfg.threads)
         self.out = Path(cfg.out_dir)
-        self.nets = build_nets(cfg, self.device)
-        self.w = {k: wrap(m, self.dist) for k, m in self.nets.trainable().items()}
-        g_params = [p for k in self.nets.generator_side for p in self.nets.trainable()[k].parameters()]
-        d_params = [p for k in self.nets.discriminator_side
-                    for p in self.nets.trainable()[k].parameters()]
+        self.mode = MODES[cfg.mode](cfg)
+        resume_dir = S.latest_checkpoint(resume) if resume else None
+        self._say(run_preflight(cfg, self.mode, explicit).notes)
+        self.data = self._build_data(explicit)
+        self.nets = self.mode.build_nets(self.device)
+        self.w = self.nets.wrapped(lambda m: wrap(m, self.dist))
         o = cfg.optim
-        self.opt = {"G": torch.optim.Adam(g_params, lr=o.lr_g, betas=tuple(o.betas),
-                                          weight_decay=o.weight_decay)}
-        if d_params:
-            self.opt["D"] = torch.optim.Adam(d_params, lr=o.lr_d, betas=tuple(o.betas),
-                                             weight_decay=o.weight_decay)
+        self.opt = {"G": self._adam(self.nets.generator_side(), o.lr_g)}
+        if self.nets.discriminator_side():
+            self.opt["D"] = self._adam(self.nets.discriminator_side(), o.lr_d)
         self.ema = EMA(self.nets.G, o.ema) if o.ema > 0 else None
         amp_on = cfg.amp != "off" and self.device.type == "cuda"
         self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.amp)
@@ -66,58 +81,48 @@ class Trainer:
         self.scalers = {k: torch.amp.GradScaler("cuda", enabled=use_scaler) for k in self.opt}
         self.step = 0
         self.history: list[dict[str, float]] = []
-        if resume:
-            self._resume(S.latest_checkpoint(resume))
-        self.segmenter = self._load_segmenter()
-        self.data = self._build_data()
+        if resume_dir is not None:
+            self._resume(resume_dir)
+        self.segmenter = self.mode.segmenter(self.device, cfg.progress and self.dist.is_main)
 
     # ----------------------------------------------------------------- setup
-    def _build_data(self) -> TranslationDataset:
-        cfg, g_cfg = self.cfg, self.nets.g_cfg
-        sim = SimPairs(build_source(cfg.data.sim, "sim", sim_fields(cfg, g_cfg)))
+    def _say(self, notes: list[str]) -> None:
+        for note in notes if self.dist.is_main else []:
+            log.info("%s", note)
+
+    def _adam(self, nets: dict[str, torch.nn.Module], lr: float) -> torch.optim.Adam:
+        o = self.cfg.optim
+        return torch.optim.Adam([p for m in nets.values() for p in m.parameters()], lr=lr,
+                                betas=tuple(o.betas), weight_decay=o.weight_decay)
+
+    def _build_data(self, explicit: frozenset[str]) -> TranslationDataset:
+        """Load the sources; check the first frames against what preflight assumed."""
+        cfg, mode = self.cfg, self.mode
+        seqs = build_source(cfg.data.sim, "sim", mode.sim_fields())
+        if seqs and seqs[0]:
+            first = seqs[0][0].load()
+            where = f"data.sim: the loaded {cfg.data.sim.kind} frames"
+            require(mode, frozenset(first), where)
+            on, notes = resolve(mode, Available(frozenset(first), None, where), explicit,
+                                among=mode.on)
+            if on != mode.on:
+                mode.configure(on)
+                self._say(notes)
+            check_crop(cfg.data.crop, [], [SourceProbe(None, first["image"].shape[:2], where)])
         real = None
-        if needs_real(cfg):
-            if cfg.data.real is None:
-                raise ValueError(f"mode {cfg.mode!r} needs data.real (real-domain frames)")
+        if mode.needs_real:
             real = RealFrames(build_source(cfg.data.real, "real"))
-        crop = tuple(cfg.data.crop)
-        m = g_cfg.size_multiple
-        if crop[0] % m or crop[1] % m:
-            raise ValueError(f"data.crop {list(crop)} must be divisible by the generator's "
-                             f"size_multiple {m}")
-        return TranslationDataset(sim, real, crop, cfg.seed, cfg.data.hflip, cfg.data.vflip,
-                                  g_cfg.aux_channels)
-
-    def _load_segmenter(self) -> torch.nn.Module | None:
-        lw = self.cfg.loss
-        if lw.semantic <= 0:
-            return None
-        from .semantic import load_segmenter, train_auto_segmenter
-
-        kw = {"crop": lw.segmenter_crop, "progress": self.cfg.progress and self.dist.is_main}
-        if lw.segmenter in ("auto", "auto-sim"):
-            log.info("training the frozen segmenter of loss.semantic (%s, %d steps)",
-                     lw.segmenter, lw.segmenter_steps)
-        if lw.segmenter == "auto-sim":
-            seg = train_auto_segmenter(self.cfg.data.sim, lw.segmenter_steps, self.cfg.seed,
-                                       domain="sim", **kw)
-        elif lw.segmenter == "auto":
-            if self.cfg.data.real is None:
-                raise ValueError("loss.segmenter 'auto' trains on data.real, which is null")
-            seg = train_auto_segmenter(self.cfg.data.real, lw.segmenter_steps, self.cfg.seed,
-                                       **kw)
-        elif lw.segmenter:
-            seg = load_segmenter(lw.segmenter)
-        else:
-            raise ValueError("loss.semantic > 0 needs loss.segmenter ('auto-sim', 'auto' or "
-                             "a .safetensors SmallUNet)")
-        return seg.to(self.device)
+            size = real.load(0)["image"].shape[:2]
+            check_crop(cfg.data.crop, [], [SourceProbe(None, size, "data.real")])
+        return TranslationDataset(SimPairs(seqs), real, tuple(cfg.data.crop), cfg.seed,
+                                  cfg.data.hflip, cfg.data.vflip, mode.g_cfg.aux_channels)
 
     def loader(self, start: int, stop: int) -> DataLoader:
         d = self.cfg.data
         sampler = StepBatchSampler(start, stop, d.batch_size, self.dist.rank, self.dist.world)
         return DataLoader(self.data, batch_sampler=sampler, num_workers=d.workers,
                           pin_memory=self.device.type == "cuda",
+                          worker_init_fn=ignore_sigint_in_worker if d.workers else None,
                           persistent_workers=False)
 
     # ----------------------------------------------------------------- one step
@@ -151,19 +156,19 @@ class Trainer:
         self._set_lr()
         for opt in self.opt.values():
             opt.zero_grad(set_to_none=True)
-        for k in self.nets.generator_side:
-            self.nets.trainable()[k].train()
+        for m in self.nets.generator_side().values():
+            m.train()
         with self.autocast():
-            parts, fakes = g_losses(cfg, self.w, batch, gen, self.nets.T, self.segmenter)
-            g_total = weighted_sum(cfg, parts)
-        logs = {f"g/{k}": float(v.detach()) for k, v in parts.items()}
+            terms, fakes = self.mode.g_step(self.w, batch, gen, self.segmenter)
+            g_total = terms.total()
+        logs = {f"g/{k}": float(v.detach()) for k, v in terms.values.items()}
         logs["g/total"] = float(g_total.detach())
         logs["grad_norm/G"] = self._backward("G", g_total)
         if "D" in self.opt:
-            for k in self.nets.discriminator_side:
-                self.nets.trainable()[k].requires_grad_(True).train()
+            for m in self.nets.discriminator_side().values():
+                m.requires_grad_(True).train()
             with self.autocast():
-                d_parts = d_losses(cfg, self.w, batch, fakes)
+                d_parts = self.mode.d_step(self.w, batch, fakes)
                 d_total = sum(d_parts.values())
             logs.update({f"d/{k}": float(v.detach()) for k, v in d_parts.items()})
             logs["grad_norm/D"] = self._backward("D", d_total)
@@ -175,46 +180,86 @@ class Trainer:
         return logs
 
     # ----------------------------------------------------------------- loop
-    def fit(self) -> Path | None:
-        """Train until ``cfg.steps``; returns the final checkpoint directory (rank 0)."""
-        cfg, main = self.cfg, self.dist.is_main
-        writer = None
-        if main:
-            self.out.mkdir(parents=True, exist_ok=True)
-            from torch.utils.tensorboard import SummaryWriter
+    def fit(self, stop: StopSignal | None = None) -> Path | None:
+        """Train until ``cfg.steps``; returns the final checkpoint directory (rank 0).
 
-            writer = SummaryWriter(str(self.out / "tb"))
-            (self.out / "train_config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
-        bar = tqdm(total=cfg.steps, initial=self.step, disable=not (main and cfg.progress),
-                   desc=f"train {cfg.mode}", unit="it", dynamic_ncols=True)
-        t0, last = time.perf_counter(), None
+        With ``stop`` (installed by the command), SIGINT/SIGTERM end the run after the
+        current step with a checkpoint: :class:`~training.stop.Interrupted` is raised.
+        """
+        cfg, main = self.cfg, self.dist.is_main
+        if self.step >= cfg.steps:
+            raise ValueError(f"steps: the run is already at step {self.step}; raise steps "
+                             f"(--steps N, N > {self.step}) to train further")
+        run = RunDir(self.out)
+        writer, bar, last = None, None, None
+        try:
+            if main:
+                run.create()
+                run.write_text("train_config.json", json.dumps(cfg.to_dict(), indent=2))
+                from torch.utils.tensorboard import SummaryWriter
+
+                writer = SummaryWriter(str(run.track(self.out / "tb")))
+                run.track(self.out / "checkpoints")
+            bar = tqdm(total=cfg.steps, initial=self.step, disable=not (main and cfg.progress),
+                       desc=f"train {cfg.mode}", unit="it", dynamic_ncols=True)
+            with stop.deferred() if stop is not None else contextlib.nullcontext():
+                last = self._loop(bar, writer, stop)
+        except BaseException:
+            if main and not run.has_checkpoint():
+                run.discard()
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+            if writer is not None:
+                writer.close()
+        return last
+
+    def _loop(self, bar: tqdm, writer: Any, stop: StopSignal | None) -> Path | None:
+        cfg, t0, last = self.cfg, time.perf_counter(), None
         for batch in self.loader(self.step, cfg.steps):
             logs = self.train_step(batch)
             self.history.append({"step": self.step, **logs})
             bar.update(1)
             if self.step % cfg.log_every == 0 or self.step == cfg.steps:
-                bar.set_postfix({k.split("/")[-1]: f"{v:.3f}" for k, v in logs.items()
-                                 if k in ("g/total", "d/d_real", "g/temporal")})
-                if main and not cfg.progress:  # no bar (logs, batch jobs): one line instead
-                    log.info("step %d/%d  %s", self.step, cfg.steps, "  ".join(
-                        f"{k}={v:.3f}" for k, v in logs.items()
-                        if k in ("g/total", "d/d_real", "g/temporal", "g/semantic")))
-                if writer:
-                    for k, v in logs.items():
-                        writer.add_scalar(k, v, self.step)
-                    writer.add_scalar("speed/it_per_s", bar.format_dict.get("rate") or 0.0,
-                                      self.step)
+                self._log(bar, writer, logs)
             if writer and (self.step % cfg.image_every == 0 or self.step == cfg.steps):
                 writer.add_image("translation", image_grid(self._grid_rows()), self.step)
-            if self.step % cfg.ckpt_every == 0 or self.step == cfg.steps:
+            saved = self.step % cfg.ckpt_every == 0 or self.step == cfg.steps
+            if saved:
                 last = self.save_checkpoint()
-        bar.close()
-        if writer:
-            writer.close()
-        if main:
+            signum = self._stop_requested(stop)
+            if signum:
+                ckpt = last if saved else self.save_checkpoint()
+                raise Interrupted(signum, ckpt, self.step)
+        if self.dist.is_main:
             log.info("trained %d steps in %.1f s -> %s", cfg.steps,
                      time.perf_counter() - t0, last)
         return last
+
+    def _log(self, bar: tqdm, writer: Any, logs: dict[str, float]) -> None:
+        cfg = self.cfg
+        bar.set_postfix({k.split("/")[-1]: f"{v:.3f}" for k, v in logs.items()
+                         if k in ("g/total", "d/d_real", "g/temporal")})
+        if self.dist.is_main and not cfg.progress:  # no bar (logs, batch jobs): one line
+            log.info("step %d/%d  %s", self.step, cfg.steps, "  ".join(
+                f"{k}={v:.3f}" for k, v in logs.items()
+                if k in ("g/total", "d/d_real", "g/temporal", "g/semantic")))
+        if writer:
+            for k, v in logs.items():
+                writer.add_scalar(k, v, self.step)
+            writer.add_scalar("speed/it_per_s", bar.format_dict.get("rate") or 0.0, self.step)
+
+    def _stop_requested(self, stop: StopSignal | None) -> int:
+        """The signal number if any rank was asked to stop (all ranks agree), else 0."""
+        if stop is None:
+            return 0
+        if not self.dist.enabled:
+            return stop.signum
+        flag = torch.tensor([stop.signum], dtype=torch.int64,
+                            device=self.device if self.device.type == "cuda" else "cpu")
+        tdist.all_reduce(flag, op=tdist.ReduceOp.MAX)
+        return int(flag.item())
 
     def _grid_rows(self) -> list[torch.Tensor]:
         batch, fakes = self._last
@@ -240,7 +285,7 @@ class Trainer:
             tmp = root / f".tmp-step_{self.step:07d}"
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir()
-            recent = {k: v for k, v in self.history[-1].items()} if self.history else {}
+            recent = dict(self.history[-1]) if self.history else {}
             meta = {"step": self.step, "mode": self.cfg.mode, "ema": self.ema is not None,
                     "resolution": self._resolution(), "crop": list(self.cfg.data.crop),
                     "losses": recent, "train_config": self.cfg.to_dict()}
@@ -249,7 +294,7 @@ class Trainer:
             nets = dict(self.nets.trainable())
             if self.ema is not None:
                 nets["G_ema"] = self.ema.shadow
-            extra: dict[str, Any] = {"config": self.cfg.to_dict(),
+            extra: dict[str, Any] = {"config": self.cfg.to_dict(), "cwd": os.getcwd(),
                                      "scalers": {k: s.state_dict() for k, s in self.scalers.items()},
                                      "history_tail": self.history[-50:]}
             S.save_trainer_state(tmp, self.step, nets, self.opt, extra)
@@ -268,6 +313,15 @@ class Trainer:
         return [int(first.shape[0]), int(first.shape[1])]
 
     def _resume(self, directory: Path) -> None:
+        from sim2real_gan.models.checkpoint import read_config
+
+        saved, _ = read_config(directory)
+        if saved != self.nets.g_cfg:
+            diff = {k: (v, b) for (k, v), b in zip(saved.to_dict().items(),
+                                                  self.nets.g_cfg.to_dict().values(),
+                                                  strict=True) if v != b}
+            raise ValueError(f"resume: checkpoint {directory} holds a generator that differs "
+                             f"from this run's (checkpoint, now): {diff}")
         nets = dict(self.nets.trainable())
         if self.ema is not None:
             nets["G_ema"] = self.ema.shadow

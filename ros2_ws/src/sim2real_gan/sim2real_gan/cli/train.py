@@ -1,4 +1,4 @@
-"""``sim2real-gan train --config tiny [--set key=value ...] [--resume RUN]``.
+"""``sim2real-gan train --config tiny [--set key=value ...]`` or ``--resume RUN [--set ...]``.
 
 Thin wrapper over ``training.train`` (the offline training package shipped beside the core
 package). Under torchrun: ``torchrun --nproc_per_node=N -m training.train ...``.
@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "with dotted overrides. Writes RUN/checkpoints/step_N (generator "
                        "checkpoint + trainer state), RUN/tb (TensorBoard).")
     add_arguments(p)
-    p.set_defaults(func=_run)
+    p.set_defaults(func=_run, resume_prog="sim2real-gan train")
 
 
 def _run(args: argparse.Namespace) -> int:

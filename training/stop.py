@@ -1,0 +1,80 @@
+"""SIGINT / SIGTERM during training: checkpoint, then a clean exit (130 / 143).
+
+Inside :meth:`StopSignal.deferred` (the training loop) a signal only records itself; the
+trainer finishes the step, writes a checkpoint (rank 0; all ranks agree on the step under
+torchrun) and raises :class:`Interrupted`. Outside it (data loading, segmenter training:
+nothing to save yet) the signal raises :class:`Interrupted` at once. A second signal always
+stops at once. The command layer turns Interrupted into one message and the exit code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+
+log = logging.getLogger("sim2real_gan.train")
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(BaseException):  # noqa: N818 - like KeyboardInterrupt, not an error
+    """A stop signal ended the run; ``checkpoint`` is the step directory written for it."""
+
+    def __init__(self, signum: int, checkpoint: Path | None = None, step: int = 0) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum, self.checkpoint, self.step = signum, checkpoint, step
+
+    @property
+    def exit_code(self) -> int:
+        """128 + signal number: 130 for SIGINT, 143 for SIGTERM (the shell convention)."""
+        return 128 + self.signum
+
+
+class StopSignal:
+    """Context manager installing the handlers (main thread only; restored on exit)."""
+
+    def __init__(self) -> None:
+        self.signum = 0
+        self._defer = False
+        self._old: dict[int, object] = {}
+        self._verbose = int(os.environ.get("RANK", "0")) == 0
+
+    def __enter__(self) -> StopSignal:
+        if threading.current_thread() is threading.main_thread():
+            for s in SIGNALS:
+                self._old[s] = signal.signal(s, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for s, old in self._old.items():
+            signal.signal(s, old)  # type: ignore[arg-type]
+        self._old.clear()
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Signals inside only set :attr:`signum` (checked by the loop after each step)."""
+        self._defer = True
+        try:
+            yield
+        finally:
+            self._defer = False
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self._defer and not self.signum:
+            self.signum = signum
+            if self._verbose:
+                log.warning("%s: finishing this step, writing a checkpoint, then stopping "
+                            "(send it again to stop at once)", signal.Signals(signum).name)
+            return
+        raise Interrupted(signum)
+
+
+def ignore_sigint_in_worker(_: int) -> None:
+    """DataLoader ``worker_init_fn``: a terminal's Ctrl-C reaches the whole process group;
+    workers leave it to the main process, which stops them after its checkpoint."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
