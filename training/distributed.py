@@ -28,6 +28,12 @@ class DistInfo:
         return self.world > 1
 
 
+def launched_rank() -> int:
+    """This process's global rank as torchrun set it (0 for a plain run); readable before
+    the process group exists, so command-level messages print once."""
+    return int(os.environ.get("RANK", "0"))
+
+
 def pick_device(pref: str, local_rank: int = 0) -> torch.device:
     if pref == "auto":
         return torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")

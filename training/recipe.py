@@ -16,6 +16,7 @@ from typing import Any
 
 from . import state as S
 from .config import TrainConfig, load_config, parse_override
+from .distributed import launched_rank
 from .semantic import AUTO
 
 log = logging.getLogger("sim2real_gan.train")
@@ -69,7 +70,7 @@ def restore(resume: str | Path, overrides: list[str]) -> tuple[TrainConfig, Path
     if cwd and Path(cwd).resolve() != Path.cwd().resolve():
         reanchor(tree, Path(cwd))
     tree["out_dir"] = str(run_dir_of(ckpt))
-    for ov in overrides:
+    for ov in overrides if launched_rank() == 0 else []:
         key, value = parse_override(ov)
         log.info("resume: %s=%s (the run had %s)", key, json.dumps(value),
                  json.dumps(_get(tree, key)))

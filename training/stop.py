@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
+
+from .distributed import launched_rank
 
 log = logging.getLogger("sim2real_gan.train")
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -42,7 +43,7 @@ class StopSignal:
         self.signum = 0
         self._defer = False
         self._old: dict[int, object] = {}
-        self._verbose = int(os.environ.get("RANK", "0")) == 0
+        self._verbose = launched_rank() == 0
 
     def __enter__(self) -> StopSignal:
         if threading.current_thread() is threading.main_thread():

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     FileNotFoundError for the command layer to print as one line, exit 2)."""
     import yaml
 
-    from .distributed import cleanup
+    from .distributed import cleanup, launched_rank
     from .stop import Interrupted, StopSignal
     from .trainer import Trainer
 
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from sim2real_gan.io.run_dir import claim_run_dir
 
-    main_rank = int(os.environ.get("RANK", "0")) == 0
+    main_rank = launched_rank() == 0
     with StopSignal() as stop:
         try:
             with claim_run_dir(cfg.out_dir, _inputs(cfg), args.force, ckpt):

@@ -216,7 +216,7 @@ class Trainer:
         return last
 
     def _loop(self, bar: tqdm, writer: Any, stop: StopSignal | None) -> Path | None:
-        cfg, t0, last = self.cfg, time.perf_counter(), None
+        cfg, t0, last, start = self.cfg, time.perf_counter(), None, self.step
         for batch in self.loader(self.step, cfg.steps):
             logs = self.train_step(batch)
             self.history.append({"step": self.step, **logs})
@@ -233,7 +233,7 @@ class Trainer:
                 ckpt = last if saved else self.save_checkpoint()
                 raise Interrupted(signum, ckpt, self.step)
         if self.dist.is_main:
-            log.info("trained %d steps in %.1f s -> %s", cfg.steps,
+            log.info("trained steps %d-%d in %.1f s -> %s", start + 1, cfg.steps,
                      time.perf_counter() - t0, last)
         return last
 
