@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from . import state as S
 from .config import TrainConfig
-from .data import RealFrames, SimPairs, StepBatchSampler, TranslationDataset, build_source
+from .data import RealFrames, SimPairs, StepBatchSampler, TranslationDataset, load_source
 from .distributed import DistInfo, barrier, init_distributed, unwrap, wrap
 from .ema import EMA
 from .fields import Available, require, resolve
@@ -96,25 +96,25 @@ class Trainer:
                                 betas=tuple(o.betas), weight_decay=o.weight_decay)
 
     def _build_data(self, explicit: frozenset[str]) -> TranslationDataset:
-        """Load the sources; check the first frames against what preflight assumed."""
+        """Load the sources; check what arrived against what preflight assumed."""
         cfg, mode = self.cfg, self.mode
-        seqs = build_source(cfg.data.sim, "sim", mode.sim_fields())
-        if seqs and seqs[0]:
-            first = seqs[0][0].load()
-            where = f"data.sim: the loaded {cfg.data.sim.kind} frames"
-            require(mode, frozenset(first), where)
-            on, notes = resolve(mode, Available(frozenset(first), None, where), explicit,
-                                among=mode.on)
-            if on != mode.on:
-                mode.configure(on)
-                self._say(notes)
-            check_crop(cfg.data.crop, [], [SourceProbe(None, first["image"].shape[:2], where)])
+        sim = load_source(cfg.data.sim, "sim", mode.sim_fields())
+        where = f"data.sim: the loaded {cfg.data.sim.kind} frames"
+        have = frozenset(sim.fields)
+        require(mode, have, where)
+        on, notes = resolve(mode, Available(have, None, where), explicit, among=mode.on)
+        if on != mode.on:
+            mode.configure(on)
+            self._say(notes)
+        pairs = SimPairs(sim)
+        size = pairs.seqs[0][0].load()["image"].shape[:2]
+        check_crop(cfg.data.crop, [], [SourceProbe(None, size, where)])
         real = None
         if mode.needs_real:
-            real = RealFrames(build_source(cfg.data.real, "real"))
+            real = RealFrames(load_source(cfg.data.real, "real"))
             size = real.load(0)["image"].shape[:2]
             check_crop(cfg.data.crop, [], [SourceProbe(None, size, "data.real")])
-        return TranslationDataset(SimPairs(seqs), real, tuple(cfg.data.crop), cfg.seed,
+        return TranslationDataset(pairs, real, tuple(cfg.data.crop), cfg.seed,
                                   cfg.data.hflip, cfg.data.vflip, mode.g_cfg.aux_channels)
 
     def loader(self, start: int, stop: int) -> DataLoader:
