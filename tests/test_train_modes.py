@@ -166,12 +166,20 @@ def test_probes_tell_fields_and_size_without_loading(tmp_path: Path) -> None:
     from training.data import SourceConfig
 
     _image_bag(tmp_path / "bag")
-    p = probe_source(SourceConfig(kind="bag", paths=[str(tmp_path / "bag")]), "sim")
-    assert p.fields == {"image", "depth"} and p.size == (24, 40)
+    bag = [str(tmp_path / "bag")]
+    p = probe_source(SourceConfig(kind="bag", paths=bag), "sim")  # flow: auto -> estimated
+    assert p.fields == {"image", "depth", "flow", "valid"} and p.size == (24, 40)
+    assert probe_source(SourceConfig(kind="bag", paths=bag, flow="off"), "sim").fields == {
+        "image", "depth"}
+    assert probe_source(SourceConfig(kind="bag", paths=bag), "real").fields == {"image",
+                                                                              "depth"}
+    with pytest.raises(ValueError, match="flow: gt, but the source has no flow"):
+        probe_source(SourceConfig(kind="bag", paths=bag, flow="gt"), "sim")
     (tmp_path / "sim" / "image").mkdir(parents=True)
     (tmp_path / "sim" / "labels").mkdir()
     write_image(tmp_path / "sim" / "image" / "0000.png", np.zeros((20, 28, 3), np.uint8))
-    p = probe_source(SourceConfig(kind="folder", paths=[str(tmp_path / "sim")]), "sim")
+    p = probe_source(SourceConfig(kind="folder", paths=[str(tmp_path / "sim")], flow="off"),
+                     "sim")
     assert p.fields == {"image", "labels"} and p.size == (20, 28)
     with VideoWriter(tmp_path / "f.mp4", fps=10) as vw:
         vw.write(np.zeros((32, 48, 3), np.uint8))

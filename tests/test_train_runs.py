@@ -150,14 +150,15 @@ def test_bad_recipe_from_the_command_line_is_one_stderr_line(tmp_path: Path) -> 
 
 
 def _own_recording(root: Path) -> Path:
-    """A sim folder with images only (no flow, uv, labels) and an MP4 of 'footage'."""
+    """A sim folder with images only (no flow, uv, labels), an MP4 of 'footage', a recipe
+    whose generator reads uv (neural texture) and whose losses want flow and labels."""
     from sim2real_gan.io.media import VideoWriter, write_image
 
     rng = np.random.default_rng(0)
     (root / "sim" / "image").mkdir(parents=True)
-    for i in range(4):
-        write_image(root / "sim" / "image" / f"{i:04d}.png",
-                    rng.integers(0, 256, (40, 48, 3), dtype=np.uint8))
+    base = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    for i in range(4):  # a texture sliding right: flow the estimator can find
+        write_image(root / "sim" / "image" / f"{i:04d}.png", base[:, 8 - 2 * i:56 - 2 * i])
     with VideoWriter(root / "footage.mp4", fps=10) as vw:
         for _ in range(4):
             vw.write(rng.integers(0, 256, (40, 48, 3), dtype=np.uint8))
@@ -167,8 +168,8 @@ mode: sim2real
 generator: {{preset: tiny, overrides: {{aux_channels: [uv], texture_channels: 2,
              texture_size: 16, texture_levels: 2}}}}
 data:
-  sim: {{kind: folder, paths: [{root / 'sim'}]}}
-  real: {{kind: video, paths: [{root / 'footage.mp4'}]}}
+  sim: {{kind: folder, paths: [{root / 'sim'}], cache: {root / 'cache'}}}
+  real: {{kind: video, paths: [{root / 'footage.mp4'}], mask: off}}
   crop: [32, 32]
   batch_size: 1
 loss: {{temporal: 1.0, temporal_feat: 1.0, semantic: 1.0, segmenter: auto-sim}}
@@ -179,20 +180,20 @@ threads: 1
     return recipe
 
 
-def test_recording_without_flow_uv_labels_trains_with_those_parts_off(tmp_path: Path,
-                                                                      caplog) -> None:
+def test_recording_without_uv_labels_trains_with_those_parts_off(tmp_path: Path,
+                                                                  caplog) -> None:
     recipe = _own_recording(tmp_path)
     caplog.set_level("INFO", logger="sim2real_gan.train")
     run = tmp_path / "run"
     assert main(["train", "--config", str(recipe), "--out", str(run)]) == 0
     where = f"data.sim: folder {tmp_path / 'sim'}"
     assert f"no uv in the sim data ({where}): neural texture off" in caplog.text
-    assert (f"no flow/valid in the sim data ({where}): temporal loss, feature temporal loss "
-            "off") in caplog.text
     assert f"no labels in the sim data ({where}): semantic loss off" in caplog.text
+    assert "no flow" not in caplog.text  # estimated from the images (training/data/flow.py)
     ck = _latest(run)
-    model = json.loads((ck / "config.json").read_text())["model"]
-    assert model["aux_channels"] == [] and model["texture_channels"] == 0
+    meta = json.loads((ck / "config.json").read_text())
+    assert meta["model"]["aux_channels"] == [] and meta["model"]["texture_channels"] == 0
+    assert "g/temporal" in meta["meta"]["losses"] and "g/semantic" not in meta["meta"]["losses"]
     from sim2real_gan.export.exporter import export_artifact
 
     export_artifact(ck, tmp_path / "artifact")
@@ -208,6 +209,21 @@ def test_recording_without_flow_uv_labels_trains_with_those_parts_off(tmp_path: 
     assert "loss.semantic was set on the command line, but no labels in the sim data" in (
         caplog.text)
     assert not bad.exists()
+
+
+def test_flow_off_turns_the_temporal_losses_off(tmp_path: Path, caplog) -> None:
+    recipe = _own_recording(tmp_path)
+    caplog.set_level("INFO", logger="sim2real_gan.train")
+    flow_off = "data.sim.flow=off"
+    assert main(["train", "--config", str(recipe), "--out", str(tmp_path / "run"),
+                 "--set", flow_off]) == 0
+    assert (f"no flow/valid in the sim data (data.sim: folder {tmp_path / 'sim'}): temporal "
+            "loss, feature temporal loss off") in caplog.text
+    losses = json.loads((_latest(tmp_path / "run") / "config.json").read_text())["meta"]
+    assert "g/temporal" not in losses["losses"]
+    assert main(["train", "--config", str(recipe), "--out", str(tmp_path / "bad"),
+                 "--set", flow_off, "--set", "loss.temporal=1"]) == 2
+    assert not (tmp_path / "bad").exists()
 
 
 @pytest.mark.slow

@@ -25,6 +25,23 @@ from .modes import MODES
 from .schedule import SCHEDULES
 
 CONFIG_DIR = Path(__file__).parent / "configs"
+
+
+class _Yaml(yaml.SafeLoader):
+    """YAML with 1.2 booleans: only true/false. YAML 1.1 also reads on/off/yes/no as
+    booleans, which would turn ``flow: off`` or ``mask: off`` into False."""
+
+
+_Yaml.yaml_implicit_resolvers = {
+    k: [r for r in v if r[0] != "tag:yaml.org,2002:bool"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Yaml.add_implicit_resolver("tag:yaml.org,2002:bool",
+                            re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def yaml_load(text: str) -> Any:
+    """Parse recipe YAML (a file or an override's value) with :class:`_Yaml`."""
+    return yaml.load(text, Loader=_Yaml)  # a SafeLoader subclass: no arbitrary objects
 DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
 
@@ -227,7 +244,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise ValueError(f"override {text!r}: expected key.path=value")
     key, raw = text.split("=", 1)
-    return key.strip(), yaml.safe_load(raw)
+    return key.strip(), yaml_load(raw)
 
 
 def override_keys(overrides: list[str]) -> frozenset[str]:
@@ -264,7 +281,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     """YAML preset (or ``base`` dict) + dotted overrides -> validated TrainConfig."""
     tree: dict[str, Any] = dict(base or {})
     if path is not None:
-        loaded = yaml.safe_load(resolve_config_path(path).read_text(encoding="utf-8")) or {}
+        loaded = yaml_load(resolve_config_path(path).read_text(encoding="utf-8")) or {}
         if not isinstance(loaded, dict):
             raise ValueError(f"training config {path}: expected a mapping at the top")
         tree.update(loaded)
