@@ -34,7 +34,15 @@ def _launch(args: list[str], launcher: tuple[str, ...] = ("-m", "training.train"
             ) -> subprocess.Popen:
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
     return subprocess.Popen([sys.executable, *launcher, *args], stderr=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL, text=True, env=env, cwd=REPO)
+                            stdout=subprocess.DEVNULL, text=True, env=env, cwd=REPO,
+                            preexec_fn=_default_signals)
+
+
+def _default_signals() -> None:
+    """The child starts with default dispositions even when this test runs as a background
+    job (where SIGINT is inherited as ignored, and stays ignored by design)."""
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, signal.SIG_DFL)
 
 
 def _wait_for(proc: subprocess.Popen, text: str) -> list[str]:
@@ -74,7 +82,8 @@ def test_resume_restores_the_runs_recipe_and_applies_a_set(tmp_path: Path, caplo
     assert "raise it to train further" in caplog.text
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP],
+                         ids=["SIGTERM", "SIGINT", "SIGHUP"])
 def test_stop_signal_checkpoints_exits_and_resume_continues(tmp_path: Path, caplog,
                                                             sig: signal.Signals) -> None:
     run = tmp_path / "run"

@@ -1,10 +1,12 @@
-"""SIGINT / SIGTERM during training: checkpoint, then a clean exit (130 / 143).
+"""SIGINT / SIGTERM / SIGHUP during training: checkpoint, then a clean exit (130 / 143 /
+129).
 
 Inside :meth:`StopSignal.deferred` (the training loop) a signal only records itself; the
 trainer finishes the step, writes a checkpoint (rank 0; all ranks agree on the step under
 torchrun) and raises :class:`Interrupted`. Outside it (data loading, segmenter training:
 nothing to save yet) the signal raises :class:`Interrupted` at once. A second signal always
 stops at once. The command layer turns Interrupted into one message and the exit code.
+A signal the process inherited as ignored (``nohup``, a background job) stays ignored.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from types import FrameType
 from .distributed import launched_rank
 
 log = logging.getLogger("sim2real_gan.train")
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-class Interrupted(BaseException):  # noqa: N818 - like KeyboardInterrupt, not an error
-    """A stop signal ended the run; ``checkpoint`` is the step directory written for it."""
+class Interrupted(KeyboardInterrupt):
+    """A stop signal ended the run; ``checkpoint`` is the step directory written for it.
+    A KeyboardInterrupt, so ``except Exception`` never swallows it."""
 
     def __init__(self, signum: int, checkpoint: Path | None = None, step: int = 0) -> None:
         super().__init__(signal.Signals(signum).name)
@@ -32,7 +35,7 @@ class Interrupted(BaseException):  # noqa: N818 - like KeyboardInterrupt, not an
 
     @property
     def exit_code(self) -> int:
-        """128 + signal number: 130 for SIGINT, 143 for SIGTERM (the shell convention)."""
+        """128 + signal number: 130 SIGINT, 143 SIGTERM, 129 SIGHUP (the shell convention)."""
         return 128 + self.signum
 
 
@@ -48,7 +51,8 @@ class StopSignal:
     def __enter__(self) -> StopSignal:
         if threading.current_thread() is threading.main_thread():
             for s in SIGNALS:
-                self._old[s] = signal.signal(s, self._handle)
+                if signal.getsignal(s) is not signal.SIG_IGN:
+                    self._old[s] = signal.signal(s, self._handle)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -4,9 +4,9 @@
     python -m training.train --resume runs/tiny          # the run's own recipe and data
     torchrun --nproc_per_node=2 -m training.train --config tiny --set out_dir=runs/ddp
 
-Exit codes: 0 done, 2 bad recipe or data (one line, nothing written), 130 / 143 stopped by
-SIGINT / SIGTERM (a checkpoint was written when training had started; the resume command
-is printed).
+Exit codes: 0 done, 2 bad recipe or data (one line, nothing written), 130 / 143 / 129
+stopped by SIGINT / SIGTERM / SIGHUP (a checkpoint was written when training had started;
+the resume command is printed).
 """
 
 from __future__ import annotations
@@ -17,7 +17,11 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .config import TrainConfig
 
 log = logging.getLogger("sim2real_gan.train")
 
@@ -51,7 +55,8 @@ def resume_command(prog: str, run_dir: str) -> str:
     return f"{prog} --resume {shlex.quote(run_dir)}"
 
 
-def _recipe(args: argparse.Namespace):  # noqa: ANN202 - (TrainConfig, explicit keys, ckpt)
+def _recipe(args: argparse.Namespace) -> tuple[TrainConfig, frozenset[str], Path | None]:
+    """-> (config, keys set on the command line, checkpoint to resume from or None)."""
     from .config import load_config, override_keys
     from .recipe import restore
 

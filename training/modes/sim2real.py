@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
-from sim2real_gan.models import StyleEncoder, build_discriminator, build_generator
+from sim2real_gan.models import (
+    GeneratorConfig,
+    StyleEncoder,
+    build_discriminator,
+    build_generator,
+)
 from sim2real_gan.models.generators import StyleUNetGenerator
 
 from .. import losses as L
@@ -83,7 +88,7 @@ class Sim2RealMode(PairMode):
             log.info("G reads aux inputs %s that a real frame does not have: identity loss "
                      "off", list(self.g_cfg.aux_channels))
 
-    def _inverse_cfg(self):  # noqa: ANN202 - GeneratorConfig
+    def _inverse_cfg(self) -> GeneratorConfig:
         f_cfg = self.cfg.inverse.build_config()
         if f_cfg.style_dim or f_cfg.aux_channels:
             raise ValueError("inverse (real->sim) generator must have style_dim 0 and no aux; "
