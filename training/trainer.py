@@ -105,6 +105,7 @@ class Trainer:
         on, notes = resolve(mode, Available(have, None, where), explicit, among=mode.on)
         if on != mode.on:
             mode.configure(on)
+            mode.check()
             self._say(notes)
         pairs = SimPairs(sim)
         size = pairs.seqs[0][0].load()["image"].shape[:2]
