@@ -16,14 +16,19 @@ from typing import Any
 
 from . import state as S
 from .config import TrainConfig, load_config, parse_override
+from .data.footage_mask import MODES as MASK_MODES
 from .distributed import launched_rank
 from .semantic import AUTO
 
 log = logging.getLogger("sim2real_gan.train")
 
-#: Dotted keys of the recipe that hold file system paths (strings or lists of strings).
-PATH_KEYS = ("teacher", "loss.segmenter", "data.sim.paths", "data.sim.cache",
-             "data.real.paths", "data.real.cache")
+#: Dotted keys of the recipe that hold file system paths (a string or a list of strings)
+#: -> the values of that key that are not paths.
+PATH_KEYS: dict[str, tuple[str, ...]] = {
+    "teacher": (), "loss.segmenter": AUTO,
+    **{f"data.{role}.{k}": (MASK_MODES if k == "mask" else ())
+       for role in ("sim", "real") for k in ("paths", "cache", "mask")},
+}
 
 
 def _get(tree: dict[str, Any], dotted: str) -> Any:
@@ -35,22 +40,35 @@ def _get(tree: dict[str, Any], dotted: str) -> Any:
     return node
 
 
-def _anchor(value: Any, cwd: Path) -> Any:
+def _anchor(value: Any, cwd: Path, special: tuple[str, ...]) -> Any:
     if isinstance(value, list):
-        return [_anchor(v, cwd) for v in value]
-    if isinstance(value, str) and value and value not in AUTO and not Path(value).is_absolute():
+        return [_anchor(v, cwd, special) for v in value]
+    if (isinstance(value, str) and value and value not in special
+            and not Path(value).is_absolute()):
         return str(cwd / value)
     return value
 
 
 def reanchor(tree: dict[str, Any], cwd: Path) -> dict[str, Any]:
     """Relative paths of ``tree`` (a recipe dict) made absolute under ``cwd`` (in place)."""
-    for dotted in PATH_KEYS:
+    for dotted, special in PATH_KEYS.items():
         *parents, leaf = dotted.split(".")
         node = _get(tree, ".".join(parents)) if parents else tree
         if isinstance(node, dict) and leaf in node:
-            node[leaf] = _anchor(node[leaf], cwd)
+            node[leaf] = _anchor(node[leaf], cwd, special)
     return tree
+
+
+def input_paths(cfg: TrainConfig) -> list[str]:
+    """Every path the run reads (data, caches, masks, teacher, segmenter file): the run
+    folder must keep off them (``sim2real_gan.io.run_dir``)."""
+    tree, out = cfg.to_dict(), []
+    for dotted, special in PATH_KEYS.items():
+        value = _get(tree, dotted)
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, str) and v and v not in special:
+                out.append(v)
+    return out
 
 
 def run_dir_of(checkpoint: Path) -> Path:

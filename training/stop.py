@@ -19,24 +19,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
+from sim2real_gan.io.interrupt import SIGNALS
+from sim2real_gan.io.interrupt import Interrupted as SignalInterrupted
+
 from .distributed import launched_rank
 
 log = logging.getLogger("sim2real_gan.train")
-SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-class Interrupted(KeyboardInterrupt):
-    """A stop signal ended the run; ``checkpoint`` is the step directory written for it.
-    A KeyboardInterrupt, so ``except Exception`` never swallows it."""
+class Interrupted(SignalInterrupted):
+    """A stop signal ended the run; ``checkpoint`` is the step directory written for it
+    (None before training started). The command layer's interruption (a KeyboardInterrupt,
+    ``exit_code`` 128 + signal), so ``except Exception`` never swallows it."""
 
     def __init__(self, signum: int, checkpoint: Path | None = None, step: int = 0) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum, self.checkpoint, self.step = signum, checkpoint, step
-
-    @property
-    def exit_code(self) -> int:
-        """128 + signal number: 130 SIGINT, 143 SIGTERM, 129 SIGHUP (the shell convention)."""
-        return 128 + self.signum
+        super().__init__(signum)
+        self.checkpoint, self.step = checkpoint, step
 
 
 class StopSignal:

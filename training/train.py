@@ -18,7 +18,7 @@ import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .config import TrainConfig
@@ -69,9 +69,22 @@ def _recipe(args: argparse.Namespace) -> tuple[TrainConfig, frozenset[str], Path
         if args.config is not None:
             raise ValueError("train: --resume restores the run's own recipe; drop --config "
                              "(change fields with --set KEY=VALUE)")
+        _check_force(args)
         cfg, ckpt = restore(args.resume, overrides)
         return cfg, override_keys(overrides), ckpt
     return load_config(args.config or "tiny", overrides), override_keys(overrides), None
+
+
+def _check_force(args: argparse.Namespace) -> None:
+    """``--force`` with ``--resume`` into the same run would delete what it continues."""
+    from sim2real_gan.io.outputs import is_inside, resolved
+
+    if not args.force:
+        return
+    resume = resolved(args.resume)
+    if args.out is None or resume == resolved(args.out) or is_inside(resume, resolved(args.out)):
+        raise ValueError(f"--force would delete the run that --resume {args.resume} "
+                         "continues; use one of them")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     import yaml
 
     from .distributed import cleanup, launched_rank
+    from .recipe import input_paths
     from .stop import Interrupted, StopSignal
     from .trainer import Trainer
 
@@ -92,30 +106,20 @@ def run(args: argparse.Namespace) -> int:
     main_rank = launched_rank() == 0
     with StopSignal() as stop:
         try:
-            with claim_run_dir(cfg.out_dir, _inputs(cfg), args.force, ckpt):
+            with claim_run_dir(cfg.out_dir, input_paths(cfg), args.force, ckpt):
                 Trainer(cfg, resume=ckpt, explicit=explicit).fit(stop)
         except Interrupted as exc:
             if main_rank and exc.checkpoint is not None:
                 log.warning("stopped by %s at step %d; checkpoint %s; resume with: %s",
-                            exc, exc.step, exc.checkpoint,
+                            exc.signal_name, exc.step, exc.checkpoint,
                             resume_command(args.resume_prog, cfg.out_dir))
             elif main_rank:
-                log.warning("stopped by %s before training started; nothing was written", exc)
+                log.warning("stopped by %s before training started; nothing was written",
+                            exc.signal_name)
             return exc.exit_code
         finally:
             cleanup()
     return 0
-
-
-def _inputs(cfg: Any) -> list[str]:
-    """Paths the run reads (data, data caches, teacher, segmenter): the run dir keeps off."""
-    out = [p for src in (cfg.data.sim, cfg.data.real) if src is not None
-           for p in (*src.paths, src.cache) if p]
-    if cfg.teacher:
-        out.append(cfg.teacher)
-    if cfg.loss.segmenter not in ("", "auto", "auto-sim"):
-        out.append(cfg.loss.segmenter)
-    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,8 +9,9 @@ augmentation depend only on (seed, step, rank), so a run resumed from step k rep
 exactly what an uninterrupted run would have done.
 
 Order of work: recipe checks (training/preflight.py: nothing expensive, nothing written),
-data (simulation, caches), networks, resume state, the frozen segmenter, then the run
-folder and the loop. A failure before the first checkpoint removes the run folder again.
+data (simulation, caches), networks, resume state, the frozen segmenter, then the loop.
+The command (training/train.py) claims the run folder around all of it
+(``sim2real_gan.io.run_dir``: a failure before the first checkpoint removes it again).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 import torch
 import torch.distributed as tdist
 from sim2real_gan.models import save_generator
+from sim2real_gan.models.checkpoint import atomic_write_text
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
@@ -41,7 +43,6 @@ from .modes import MODES
 from .preflight import check_crop
 from .preflight import preflight as run_preflight
 from .probe import SourceProbe
-from .rundir import RunDir
 from .schedule import lr_factor
 from .stop import Interrupted, StopSignal, ignore_sigint_in_worker
 from .visual import image_grid
@@ -191,24 +192,19 @@ class Trainer:
         if self.step >= cfg.steps:
             raise ValueError(f"steps: the run is already at step {self.step}; raise steps "
                              f"(--steps N, N > {self.step}) to train further")
-        run = RunDir(self.out)
         writer, bar, last = None, None, None
         try:
             if main:
-                run.create()
-                run.write_text("train_config.json", json.dumps(cfg.to_dict(), indent=2))
+                self.out.mkdir(parents=True, exist_ok=True)
+                atomic_write_text(self.out / "train_config.json",
+                                  json.dumps(cfg.to_dict(), indent=2))
                 from torch.utils.tensorboard import SummaryWriter
 
-                writer = SummaryWriter(str(run.track(self.out / "tb")))
-                run.track(self.out / "checkpoints")
+                writer = SummaryWriter(str(self.out / "tb"))
             bar = tqdm(total=cfg.steps, initial=self.step, disable=not (main and cfg.progress),
                        desc=f"train {cfg.mode}", unit="it", dynamic_ncols=True)
             with stop.deferred() if stop is not None else contextlib.nullcontext():
                 last = self._loop(bar, writer, stop)
-        except BaseException:
-            if main and not run.has_checkpoint():
-                run.discard()
-            raise
         finally:
             if bar is not None:
                 bar.close()
