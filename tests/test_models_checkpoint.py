@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 from sim2real_gan.models import (
-    StyleEncoder,
     build_generator,
+    build_style_encoder,
     get_preset,
     load_generator,
     load_style_encoder,
@@ -24,7 +24,7 @@ def test_round_trip_rebuilds_exact_network(tmp_path: Path) -> None:
                      texture_levels=1)
     g = build_generator(cfg)
     torch.nn.init.normal_(g.mapping.net[-1].weight, std=0.3)
-    enc = StyleEncoder(cfg.style_dim, cfg.style_enc_ngf, cfg.style_enc_down)
+    enc = build_style_encoder(cfg)
     save_generator(tmp_path / "ck", g, cfg, {"step": 7}, style_encoder=enc)
     assert sorted(p.name for p in (tmp_path / "ck").iterdir()) == [
         "config.json", "generator.safetensors", "style_encoder.safetensors"]

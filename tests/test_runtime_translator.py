@@ -188,11 +188,11 @@ def test_reference_image_styles(tmp_path: Path) -> None:
     import torch
     from sim2real_gan.cli.main import main
     from sim2real_gan.export import load_manifest
-    from sim2real_gan.models import StyleEncoder, build_generator, get_preset, save_generator
+    from sim2real_gan.models import build_generator, build_style_encoder, get_preset, save_generator
 
     cfg = get_preset("tiny")
     torch.manual_seed(3)
-    enc = StyleEncoder(cfg.style_dim, cfg.style_enc_ngf, cfg.style_enc_down)
+    enc = build_style_encoder(cfg)
     save_generator(tmp_path / "ckpt", build_generator(cfg), cfg, style_encoder=enc)
     ref = frame(80, 100, seed=7)
     import cv2

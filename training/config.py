@@ -79,11 +79,19 @@ class DataConfig:
     batch_size: int = 1           # per rank
     workers: int = 0              # DataLoader worker processes (decoding happens there)
     labels: bool = False          # load sim class ids (semantic loss, image grids)
+    real_min_content: float = 0.7  # real crops: share of content-area pixels a window should
+                                   # hold (footage with a content mask; 0 = any window)
+    real_jitter: float = 0.0      # strength of the real frames' appearance jitter (colour,
+                                  # brightness, contrast, gamma, white balance, highlights)
 
     def __post_init__(self) -> None:
         if (not isinstance(self.crop, list) or len(self.crop) != 2
                 or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in self.crop)):
             raise ValueError(f"data.crop: expected [H, W] with positive integers, got {self.crop!r}")
+        for name in ("real_min_content", "real_jitter"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
+                raise ValueError(f"data.{name}: expected a number in [0, 1], got {v!r}")
         if self.batch_size < 1 or self.workers < 0:
             raise ValueError(f"data: expected batch_size >= 1 and workers >= 0, got "
                              f"{self.batch_size} and {self.workers}")
@@ -106,7 +114,10 @@ class LossConfig:
     segmenter_steps: int = 300    # "auto"/"auto-sim": segmenter training steps
     segmenter_crop: int = 0       # "auto"/"auto-sim": train on crops of this side (0: whole)
     ref_style_prob: float = 0.5   # sim2real: fraction of batches styled from a real reference
-    ref_stats: float = 0.0        # reference-styled fakes match the reference's colour moments
+    ref_stats: float = 0.0        # reference-styled fakes match the reference's look (CIELAB
+                                  # moments at full and 1/4 resolution, highlight share)
+    d_blur: float = 0.0           # px: Gaussian blur of what D_real sees (real and fake alike;
+                                  # hides per-frame sensor noise); 0 = off
 
     def __post_init__(self) -> None:
         if self.adversarial not in ADVERSARIAL:

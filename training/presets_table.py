@@ -13,8 +13,8 @@ import time
 import torch
 from sim2real_gan.models import (
     PRESETS,
-    StyleEncoder,
     build_generator,
+    build_style_encoder,
     count_gmac,
     count_params,
     generator_inputs,
@@ -59,7 +59,7 @@ def main() -> None:
     print("|---" * (6 if args.ort else 5) + "|")
     for name, cfg in PRESETS.items():
         g = build_generator(cfg)
-        enc = (count_params(StyleEncoder(cfg.style_dim, cfg.style_enc_ngf, cfg.style_enc_down))
+        enc = (count_params(build_style_encoder(cfg))
                if cfg.style_dim else 0)
         row = (f"| {name} | {cfg.arch} | {count_params(g):,} | {enc:,} | "
                f"{count_gmac(g, cfg, 256, 256):.3f} |")

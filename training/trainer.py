@@ -68,6 +68,7 @@ class Trainer:
         self._say(run_preflight(cfg, self.mode, explicit).notes)
         self.data = self._build_data(explicit)
         self.nets = self.mode.build_nets(self.device)
+        self.mode.prepare(self.nets, self.data)
         self.w = self.nets.wrapped(lambda m: wrap(m, self.dist))
         o = cfg.optim
         self.opt = {"G": self._adam(self.nets.generator_side(), o.lr_g)}
@@ -117,7 +118,8 @@ class Trainer:
             size = real.load(0)["image"].shape[:2]
             check_crop(cfg.data.crop, [], [SourceProbe(None, size, "data.real")])
         return TranslationDataset(pairs, real, tuple(cfg.data.crop), cfg.seed,
-                                  cfg.data.hflip, cfg.data.vflip, mode.g_cfg.aux_channels)
+                                  cfg.data.hflip, cfg.data.vflip, mode.g_cfg.aux_channels,
+                                  cfg.data.real_min_content, cfg.data.real_jitter)
 
     def loader(self, start: int, stop: int) -> DataLoader:
         d = self.cfg.data

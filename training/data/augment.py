@@ -51,10 +51,34 @@ def augment_pair(fr_t: Frame, fr_t1: Frame, rng: np.random.Generator, crop: tupl
     return _apply(fr_t, y, x, crop, fh, fv), _apply(fr_t1, y, x, crop, fh, fv)
 
 
+def _content_window(mask: np.ndarray, crop: tuple[int, int], rng: np.random.Generator,
+                    min_content: float, tries: int = 8) -> tuple[int, int]:
+    """The first of ``tries`` random windows whose share of content pixels is at least
+    ``min_content`` (else the one with the most content)."""
+    h, w = mask.shape
+    integral = np.pad(mask.astype(np.float64), ((1, 0), (1, 0))).cumsum(0).cumsum(1)
+    ch, cw = crop
+    best, best_share = (0, 0), -1.0
+    for _ in range(tries):
+        y, x = _window(h, w, crop, rng)
+        share = (integral[y + ch, x + cw] - integral[y, x + cw] - integral[y + ch, x]
+                 + integral[y, x]) / (ch * cw)
+        if share >= min_content:
+            return y, x
+        if share > best_share:
+            best, best_share = (y, x), share
+    return best
+
+
 def crop_frame(fr: Frame, rng: np.random.Generator, crop: tuple[int, int],
-               hflip: bool = True, vflip: bool = False) -> Frame:
-    """Random crop (and flips) of a single frame."""
+               hflip: bool = True, vflip: bool = False, min_content: float = 0.0) -> Frame:
+    """Random crop (and flips) of a single frame. With a ``mask`` field (footage content
+    area) and ``min_content`` > 0 the window is drawn mostly inside the content area: the
+    first of 8 draws holding at least that share of content pixels, else the fullest."""
     h, w = fr["image"].shape[:2]
-    y, x = _window(h, w, crop, rng)
+    if min_content > 0 and "mask" in fr:
+        y, x = _content_window(fr["mask"], crop, rng, min_content)
+    else:
+        y, x = _window(h, w, crop, rng)
     return _apply(fr, y, x, crop, bool(hflip and rng.random() < 0.5),
                   bool(vflip and rng.random() < 0.5))

@@ -50,7 +50,8 @@ def _simulate(cfg: SourceConfig, simcfg, seed: int, look: str,
     frames = list(sim.frames(cfg.frames))
     get = {"image": lambda f: f.image(look), "target": lambda f: f.image("real"),
            "flow": lambda f: f.flow, "valid": lambda f: f.flow_valid,
-           "uv": lambda f: f.uv, "depth": lambda f: f.depth, "labels": lambda f: f.labels}
+           "uv": lambda f: f.uv, "depth": lambda f: f.depth, "labels": lambda f: f.labels,
+           "mask": lambda f: f.content_mask}
     out = {k: np.stack([get[k](f) for f in frames]) for k in fields if k in get}
     out["_K"], out["_pose"] = simcfg.K, np.stack([f.cam_pose for f in frames])
     return out

@@ -17,6 +17,7 @@ from sim2real_gan.artifact import NET_RANGE
 from sim2real_gan.artifact.pixels import to_net
 from torch.utils.data import Dataset, Sampler
 
+from .appearance import jitter_appearance
 from .augment import augment_pair, crop_frame
 from .flow import EstimatedFlowFrame
 from .frames import FrameRef
@@ -108,14 +109,18 @@ class TranslationDataset(Dataset):
     int64 when labels were loaded; ``target_t``/``target_t1`` (paired); ``real`` (3,H,W)
     when real frames are given, with ``real_mask`` (1,H,W) 0/1 (1 = scene pixel, 0 = black
     surround or burned-in text) when the real source has a content mask; ``n`` the sample
-    number.
+    number. Real crops are drawn mostly inside the content area (``min_content``: share of
+    content pixels a window should hold) and their look is jittered (``jitter``: strength of
+    :func:`~training.data.appearance.jitter_appearance`, 0 = off).
     """
 
     def __init__(self, sim: SimPairs, real: RealFrames | None, crop: tuple[int, int],
                  seed: int = 0, hflip: bool = True, vflip: bool = False,
-                 aux: tuple[str, ...] = ()) -> None:
+                 aux: tuple[str, ...] = (), min_content: float = 0.0,
+                 jitter: float = 0.0) -> None:
         self.sim, self.real, self.crop = sim, real, tuple(crop)
         self.seed, self.hflip, self.vflip, self.aux = seed, hflip, vflip, tuple(aux)
+        self.min_content, self.jitter = min_content, jitter
         self._cache: dict = {}
         missing = [a for a in self.aux if a not in sim.fields]
         if missing:
@@ -142,8 +147,10 @@ class TranslationDataset(Dataset):
             out["target_t"], out["target_t1"] = _image(fr_t["target"]), _image(fr_t1["target"])
         if self.real is not None:
             k = _perm_index(n, len(self.real), self.seed, 2, self._cache)
-            fr = crop_frame(self.real.load(k), rng, self.crop, self.hflip, self.vflip)
-            out["real"] = _image(fr["image"])
+            fr = crop_frame(self.real.load(k), rng, self.crop, self.hflip, self.vflip,
+                            self.min_content)
+            look = np.random.default_rng([self.seed, int(n), 11])
+            out["real"] = _image(jitter_appearance(fr["image"], look, self.jitter, fr.get("mask")))
             if "mask" in fr:
                 out["real_mask"] = torch.from_numpy(fr["mask"].astype(np.float32))[None]
         return out

@@ -152,7 +152,8 @@ def load_source(cfg: SourceConfig, role: str, wanted: tuple[str, ...] = ("image"
 
     Sim: asking for ``flow``/``valid`` gets the recorded flow or, unless ``cfg.flow`` is
     "off", flow estimated from the images (``cfg.flow: estimate`` always estimates).
-    Real footage kinds get a ``mask`` field unless ``cfg.mask`` is "off".
+    Real footage kinds get a ``mask`` field unless ``cfg.mask`` is "off" (the simulator's
+    exact content area for a synthetic real source, detected or read for footage).
     """
     if role not in DEFAULT_NAMESPACE:
         raise ValueError(f"role: expected 'sim' or 'real', got {role!r}")
@@ -163,6 +164,8 @@ def load_source(cfg: SourceConfig, role: str, wanted: tuple[str, ...] = ("image"
     may_estimate = cfg.flow == "estimate" or cfg.kind != "synthetic"  # the simulator has GT
     if want_flow and may_estimate and cfg.flow_method == "auto" and "depth" not in read:
         read += ("depth",)  # estimation uses it when recorded (no surface, camera motion)
+    if role == "real" and cfg.kind == "synthetic" and cfg.mask != "off":
+        read += ("mask",)  # the simulator's own content area (Frame.content_mask)
     parts = BUILDERS[cfg.kind](cfg, role, read)
     fields = _common_fields(parts, read)
     if cfg.stride > 1 and "flow" in fields:

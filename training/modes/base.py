@@ -26,6 +26,7 @@ from ..nets import Nets
 
 if TYPE_CHECKING:
     from ..config import TrainConfig
+    from ..data import TranslationDataset
 
 Batch = dict[str, torch.Tensor]
 
@@ -147,6 +148,10 @@ class Mode(ABC):
     @abstractmethod
     def build_nets(self, device: torch.device) -> Nets:
         """Randomly initialised networks (seeded with ``cfg.seed``: the same on every rank)."""
+
+    def prepare(self, nets: Nets, data: TranslationDataset) -> None:  # noqa: B027 - optional
+        """Fit data-dependent constants of freshly built networks (before the EMA copy and
+        any resume, which restores the same values); most modes have none."""
 
     def segmenter(self, device: torch.device, progress: bool) -> torch.nn.Module | None:
         """The frozen segmenter of the semantic loss, or None when the mode has none."""

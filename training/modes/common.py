@@ -1,5 +1,6 @@
-"""Pieces the generator steps of several modes share: the style draw, colour moments,
-capturing a layer's output, calling a discriminator frozen."""
+"""Pieces the generator steps of several modes share: the style draw, the look statistics
+of the reference loss, what a discriminator sees (content mask, blur), capturing a layer's
+output, calling a discriminator frozen."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
+from sim2real_gan.models.colour import content_weight, highlight_share, lab_moments, rgb_to_lab
 from torch import nn
 
 from ..distributed import unwrap
+
+#: Lab units of one "unit" of each moment in the reference loss (mean L, a, b, std L, a, b).
+LOOK_UNITS = (10.0, 10.0, 10.0, 5.0, 5.0, 5.0)
 
 
 def frozen(m: nn.Module | None) -> nn.Module | None:
@@ -38,11 +43,52 @@ def draw_style(style_dim: int, b: int, gen: torch.Generator, device: torch.devic
     return torch.randn(b, style_dim, generator=gen).to(device), False
 
 
-def colour_stats(img: torch.Tensor) -> torch.Tensor:
-    """Per-channel mean and std at full and 1/4 resolution: (B,3,H,W) -> (B, 12)."""
-    small = F.avg_pool2d(img, 4)
-    return torch.cat([img.mean((2, 3)), img.std((2, 3)), small.mean((2, 3)),
-                      small.std((2, 3))], 1)
+def look_stats(img: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """The look of images (B,3,H,W) in [-1,1] over a region -> (B, 13): CIELAB moments (mean
+    and std of L, a, b) at full and 1/4 resolution in units of ``LOOK_UNITS``, and the share
+    of specular highlights (L > 85) x 10. ``weight`` (B,1,H,W): the region (a real frame's
+    content mask); None: the whole image."""
+    lab = rgb_to_lab((img + 1) * 0.5)
+    units = torch.tensor(LOOK_UNITS, dtype=img.dtype, device=img.device)
+    small = F.avg_pool2d(lab, 4)
+    w_small = None if weight is None else (F.avg_pool2d(weight, 4) > 0.99).to(img.dtype)
+    return torch.cat([lab_moments(lab, weight) / units, lab_moments(small, w_small) / units,
+                      10.0 * highlight_share(lab, weight)[:, None]], 1)
+
+
+def real_weight(batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """(B,1,H,W) content area of the batch's real frames: ``real_mask`` when the source has
+    one, else the pixels brighter than a black surround."""
+    if "real_mask" in batch:
+        return batch["real_mask"]
+    return content_weight((batch["real"] + 1) * 0.5)
+
+
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Depthwise Gaussian blur of (B,C,H,W) (reflect padding); ``sigma`` 0 returns ``x``."""
+    if sigma <= 0:
+        return x
+    r = max(1, int(3 * sigma + 0.5))
+    t = torch.arange(-r, r + 1, dtype=x.dtype, device=x.device)
+    k = torch.exp(-0.5 * (t / sigma) ** 2)
+    k = k / k.sum()
+    c = x.shape[1]
+    x = F.pad(x, (r, r, r, r), mode="reflect")
+    x = F.conv2d(x, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+    return F.conv2d(x, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+
+
+def d_view(img: torch.Tensor, mask: torch.Tensor | None, blur: float = 0.0) -> torch.Tensor:
+    """What a discriminator sees of real or translated frames (B,3,H,W) in [-1,1]: black
+    (-1) outside ``mask`` (B,1,H,W), the real frames' content area (the same mask for real
+    and fake, so a footage surround or burned-in text carries no signal), then blurred by
+    ``blur`` px (per-frame sensor noise, which a temporally consistent translator must not
+    copy, carries none either)."""
+    if mask is not None:
+        if mask.shape[0] != img.shape[0]:
+            mask = mask.repeat(img.shape[0] // mask.shape[0], 1, 1, 1)
+        img = img * mask + (mask - 1)
+    return gaussian_blur(img, blur)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from sim2real_gan.models.checkpoint import read_config
 from .. import losses as L
 from ..nets import Nets, resolve_generator_dir
 from .base import Batch, Feature, Terms
+from .common import d_view
 from .pair import PairLosses, PairMode
 
 if TYPE_CHECKING:
@@ -35,7 +36,8 @@ class DistillLosses(PairLosses):
         return cls(adversarial=c.adversarial, adv=c.adv, structure=c.structure,
                    temporal=c.temporal, temporal_feat=c.temporal_feat, semantic=c.semantic,
                    segmenter=c.segmenter, segmenter_steps=c.segmenter_steps,
-                   segmenter_crop=c.segmenter_crop, l1=c.l1)
+                   segmenter_crop=c.segmenter_crop, d_blur=c.d_blur,
+                   l1=c.l1)
 
 
 class DistillMode(PairMode):
@@ -89,6 +91,7 @@ class DistillMode(PairMode):
                ) -> dict[str, torch.Tensor]:
         if w.D_real is None:
             return {}
-        return {"d_real": L.d_loss(w.D_real(batch["real"]),
-                                   w.D_real(fakes["fake_pair"].detach()),
+        m, blur = batch.get("real_mask"), self.losses.d_blur
+        return {"d_real": L.d_loss(w.D_real(d_view(batch["real"], m, blur)),
+                                   w.D_real(d_view(fakes["fake_pair"].detach(), m, blur)),
                                    self.losses.adversarial)}

@@ -2,7 +2,8 @@
 with one style code per pair, and the pair carries the temporal losses.
 
 Losses here (weights named in each mode's loss dataclass): ``adv`` (D_real on both
-frames), ``structure`` (MS-SSIM luminance, input vs translation), ``temporal`` (flow-warped
+frames, seen through the real frames' content mask and ``d_blur``: common.d_view),
+``structure`` (MS-SSIM luminance, input vs translation), ``temporal`` (flow-warped
 output consistency, relative to the input change), ``temporal_feat`` (the same on G's
 bottleneck features), ``semantic`` (a frozen segmenter must still find the sim labels).
 """
@@ -20,7 +21,7 @@ from ..distributed import unwrap
 from ..nets import Nets
 from ..structure import structure_loss
 from .base import Batch, Feature, Mode, Terms
-from .common import capture_output, draw_style, frozen
+from .common import capture_output, d_view, draw_style, frozen
 
 TEMPORAL, TEMPORAL_FEAT, SEMANTIC = "temporal", "temporal_feat", "semantic"
 
@@ -38,6 +39,7 @@ class PairLosses:
     segmenter: str
     segmenter_steps: int
     segmenter_crop: int
+    d_blur: float
 
 
 @dataclass
@@ -115,7 +117,8 @@ class PairMode(Mode):
         terms = Terms()
         D_real = frozen(w.D_real)
         if D_real is not None and p.adv > 0:
-            terms.add("adv", p.adv, L.g_adv_loss(D_real(fake), p.adversarial))
+            seen = d_view(fake, batch.get("real_mask"), p.d_blur)
+            terms.add("adv", p.adv, L.g_adv_loss(D_real(seen), p.adversarial))
         if p.structure > 0:
             terms.add("structure", p.structure, structure_loss(x, fake))
         if TEMPORAL in self.on:

@@ -2,7 +2,8 @@
 
 Networks: G, E (when G takes a style code), D_real, and F + D_sim when ``loss.cycle > 0``.
 Losses: the pair losses (training/modes/pair.py) plus ``style`` |s - E(G(x, s))| (MUNIT),
-``ref_stats`` (reference-styled fakes match the reference's colour moments), ``content``
+``ref_stats`` (reference-styled fakes match the reference's look: CIELAB moments at two
+scales and the share of highlights, the reference's measured in its content area), ``content``
 |enc(x) - enc(G(x, s))|, ``cycle`` |x - F(G(x))| (+ |y - G(F(y), E(y))| when G takes no
 aux), ``adv_sim`` (D_sim on F(y)), ``identity`` |y - G(y, E(y))| (G without aux only).
 """
@@ -19,20 +20,24 @@ from sim2real_gan.models import (
     StyleEncoder,
     build_discriminator,
     build_generator,
+    build_style_encoder,
 )
+from sim2real_gan.models.colour import lab_moments, rgb_to_lab
 from sim2real_gan.models.generators import StyleUNetGenerator
 
 from .. import losses as L
 from ..distributed import unwrap
 from ..nets import Nets
 from .base import Batch, Feature, Terms
-from .common import colour_stats, frozen
+from .common import d_view, frozen, look_stats, real_weight
 from .pair import PairLosses, PairMode
 
 if TYPE_CHECKING:
     from ..config import LossConfig, TrainConfig
+    from ..data import TranslationDataset
 
 CONTENT = "content"
+CALIBRATION_SAMPLES = 256
 log = logging.getLogger("sim2real_gan.train")
 
 
@@ -52,9 +57,9 @@ class Sim2RealLosses(PairLosses):
         return cls(adversarial=c.adversarial, adv=c.adv, structure=c.structure,
                    temporal=c.temporal, temporal_feat=c.temporal_feat, semantic=c.semantic,
                    segmenter=c.segmenter, segmenter_steps=c.segmenter_steps,
-                   segmenter_crop=c.segmenter_crop, cycle=c.cycle, identity=c.identity,
-                   style=c.style, content=c.content, ref_style_prob=c.ref_style_prob,
-                   ref_stats=c.ref_stats)
+                   segmenter_crop=c.segmenter_crop, d_blur=c.d_blur, cycle=c.cycle,
+                   identity=c.identity, style=c.style, content=c.content,
+                   ref_style_prob=c.ref_style_prob, ref_stats=c.ref_stats)
 
 
 class Sim2RealMode(PairMode):
@@ -109,12 +114,37 @@ class Sim2RealMode(PairMode):
         torch.manual_seed(cfg.seed)
         nets = Nets(g_cfg=g_cfg, G=build_generator(g_cfg))
         if g_cfg.style_dim:
-            nets.E = StyleEncoder(g_cfg.style_dim, g_cfg.style_enc_ngf, g_cfg.style_enc_down)
+            nets.E = build_style_encoder(g_cfg)
         if self.losses.cycle > 0:
             nets.F = build_generator(self._inverse_cfg())
             nets.D_sim = build_discriminator(cfg.discriminator)
         nets.D_real = build_discriminator(cfg.discriminator)
         return nets.place(device, cfg.channels_last)
+
+    def prepare(self, nets: Nets, data: TranslationDataset) -> None:
+        """Statistics-conditioned G (``style_stats``): the style code's colour part is
+        normalised by the CIELAB moments of the (jittered) real training crops, so an N(0,1)
+        code asks for a look within their spread."""
+        g = unwrap(nets.G)
+        if not isinstance(g, StyleUNetGenerator) or g.stats is None:
+            return
+        n = min(CALIBRATION_SAMPLES, 4 * len(data.real.frames)) if data.real else 0
+        if n < 2:
+            return
+        with torch.no_grad():
+            rows = []
+            for k in range(n):
+                b = data[k]
+                w = b["real_mask"][None] if "real_mask" in b else None
+                rows.append(lab_moments(rgb_to_lab((b["real"][None] + 1) * 0.5), w))
+            moments = torch.cat(rows).to(g.stats.loc.device)
+        g.stats.calibrate(moments)
+        e = unwrap(nets.E) if nets.E is not None else None
+        if isinstance(e, StyleEncoder) and e.stats is not None:
+            e.stats.calibrate(moments)
+        log.info("style statistics from %d real crops: CIELAB moments %s +- %s", n,
+                 [round(float(v), 1) for v in g.stats.loc],
+                 [round(float(v), 1) for v in g.stats.scale])
 
     def g_step(self, w: Nets, batch: Batch, gen: torch.Generator,
                segmenter: torch.nn.Module | None) -> tuple[Terms, dict[str, torch.Tensor]]:
@@ -126,8 +156,8 @@ class Sim2RealMode(PairMode):
         if w.E is not None and lw.style > 0:
             terms.add("style", lw.style, L.style_recon_loss(o.s.detach(), w.E(fake_t)))
         if o.is_ref and lw.ref_stats > 0:  # the reference's look must come through the code
-            terms.add("ref_stats", lw.ref_stats,
-                      L.l1(colour_stats(fake_t), colour_stats(y), "ref_stats"))
+            terms.add("ref_stats", lw.ref_stats, L.l1(
+                look_stats(fake_t), look_stats(y, real_weight(batch)), "ref_stats"))
         if CONTENT in self.on:
             g = unwrap(w.G)
             assert isinstance(g, StyleUNetGenerator)  # guaranteed by the feature's check
@@ -149,9 +179,9 @@ class Sim2RealMode(PairMode):
 
     def d_step(self, w: Nets, batch: Batch, fakes: dict[str, torch.Tensor]
                ) -> dict[str, torch.Tensor]:
-        kind = self.losses.adversarial
-        parts = {"d_real": L.d_loss(w.D_real(batch["real"]), w.D_real(fakes["fake_pair"].detach()),
-                                    kind)}
+        kind, m, blur = self.losses.adversarial, batch.get("real_mask"), self.losses.d_blur
+        parts = {"d_real": L.d_loss(w.D_real(d_view(batch["real"], m, blur)),
+                                    w.D_real(d_view(fakes["fake_pair"].detach(), m, blur)), kind)}
         if w.D_sim is not None:
             parts["d_sim"] = L.d_loss(w.D_sim(batch["sim_t"]),
                                       w.D_sim(fakes["fake_sim"].detach()), kind)

@@ -21,6 +21,7 @@ from tqdm import tqdm
 from sim2real_gan.sim.config import CLASS_NAMES
 
 from . import data as D
+from .artifacts import artifact_scores
 from .features import FeatureNetConfig, load_or_train_feature_net
 from .methods import Method
 from .realism import (
@@ -167,6 +168,20 @@ def _scorers(cfg: ProtocolConfig, featnet: torch.nn.Module, test_real: np.ndarra
     return scorers
 
 
+def content_masks(seqs: D.Sequences) -> np.ndarray | None:
+    """(N*T,H,W) bool: each frame's content area (the real rendering's field of view)."""
+    if seqs.content_mask is None:
+        return None
+    n, t = seqs.shape[:2]
+    return np.repeat(seqs.content_mask, t, axis=0).reshape(n * t, *seqs.content_mask.shape[1:])
+
+
+def in_view(frames: np.ndarray, masks: np.ndarray | None) -> np.ndarray:
+    """(N,H,W,3) frames black outside the content area ``masks`` (N,H,W), as the real
+    rendering of the same scenes: realism is scored on what the scope shows."""
+    return frames if masks is None else frames * masks[..., None].astype(frames.dtype)
+
+
 def _score_method(m: Method, ctx: _Context, progress: bool) -> tuple[dict, np.ndarray]:
     """All metrics of one method -> (metrics, translated test sequences (N,T,H,W,3))."""
     cfg, test, down = ctx.cfg, ctx.test, ctx.down
@@ -175,14 +190,17 @@ def _score_method(m: Method, ctx: _Context, progress: bool) -> tuple[dict, np.nd
     out = m.translate(test, progress)
     seconds = m.seconds
     flat = out.reshape(-1, *out.shape[2:])
+    masks = content_masks(test)
+    seen = in_view(flat, masks)
     r: dict = {"method": m.describe(),
                "warping_error": _seq_mean(warping_error, out, test.flow, test.flow_valid),
                "tof": _seq_mean(tof, out, test.rgb["sim"]),
-               "ssim": ssim(flat, test.frames("sim"))}
+               "ssim": ssim(flat, test.frames("sim")),
+               "artifacts": artifact_scores(flat, test_real, masks)}
     for prefix, scorer in ctx.scorers.items():
-        sc = scorer.score(flat)
+        sc = scorer.score(seen)
         r.update({f"{prefix}kid": sc.kid, f"{prefix}kid_std": sc.kid_std, f"{prefix}fid": sc.fid})
-    r["domain_accuracy"] = domain_classifier_accuracy(test_real, flat, cfg.domain, progress)
+    r["domain_accuracy"] = domain_classifier_accuracy(test_real, seen, cfg.domain, progress)
     r["label_preservation"] = _iou_dict(score_segmentation(predict(ctx.seg_real, flat),
                                                            test_labels))
     out_down = m.translate(down, progress)

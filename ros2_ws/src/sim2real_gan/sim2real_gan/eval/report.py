@@ -36,6 +36,8 @@ COLUMNS = [
     (("kid",), "KID (lower)", "{:.4f}"),
     (("fid",), "FID (lower)", "{:.2f}"),
     (("domain_accuracy",), "domain acc (0.5 best)", "{:.3f}"),
+    (("artifacts", "streak_excess"), "streaks (0 best)", "{:.2f}"),
+    (("artifacts", "checker_ratio"), "checkerboard (1 = target)", "{:.2f}"),
     (("label_preservation", "miou"), "label mIoU (higher)", "{:.3f}"),
     (("downstream", "miou"), "downstream mIoU (higher)", "{:.3f}"),
     (("ms_per_frame",), "ms/frame", "{:.1f}"),

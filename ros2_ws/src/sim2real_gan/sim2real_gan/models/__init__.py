@@ -11,13 +11,14 @@ from .config import AUX_CHANNELS, PRESETS, GeneratorConfig, get_preset
 from .discriminators import DiscriminatorConfig, MultiScaleDiscriminator, build_discriminator
 from .flops import count_gmac, count_params, generator_inputs
 from .generators import GENERATORS, ResnetGenerator, StyleUNetGenerator, build_generator
-from .style import MappingNetwork, StyleEncoder
+from .style import MappingNetwork, StatsConditioning, StyleEncoder, build_style_encoder
 from .texture import NeuralTexture
 
 __all__ = [
     "AUX_CHANNELS", "GENERATORS", "PRESETS", "DiscriminatorConfig", "GeneratorConfig",
     "MappingNetwork", "MultiScaleDiscriminator", "NeuralTexture", "ResnetGenerator",
-    "StyleEncoder", "StyleUNetGenerator", "build_discriminator", "build_generator",
+    "StatsConditioning", "StyleEncoder", "StyleUNetGenerator", "build_discriminator",
+    "build_generator", "build_style_encoder",
     "count_gmac", "count_params", "generator_inputs", "get_preset", "load_generator",
     "load_style_encoder", "read_config", "save_generator",
 ]

@@ -20,7 +20,7 @@ from torch import nn
 
 from .config import GeneratorConfig
 from .generators import build_generator
-from .style import StyleEncoder
+from .style import StyleEncoder, build_style_encoder
 
 FORMAT = "sim2real_gan.generator/1"
 WEIGHTS = "generator.safetensors"
@@ -119,6 +119,6 @@ def load_style_encoder(directory: str | Path, device: str | torch.device = "cpu"
     path = Path(directory) / STYLE_ENCODER
     if not path.is_file() or not cfg.style_dim:
         return None
-    enc = StyleEncoder(cfg.style_dim, cfg.style_enc_ngf, cfg.style_enc_down)
+    enc = build_style_encoder(cfg)
     enc.load_state_dict(load_file(str(path), device=str(device)))
     return enc.to(device).eval()

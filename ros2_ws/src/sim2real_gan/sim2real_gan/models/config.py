@@ -13,6 +13,8 @@ from typing import Any
 
 from sim2real_gan.artifact.registry import AUX_SOURCES
 
+from .colour import N_MOMENTS
+
 #: Channel counts of the auxiliary simulator inputs the generator understands, read from the
 #: one aux registry (:data:`sim2real_gan.artifact.AUX_SOURCES`). ``uv``: surface texture
 #: coordinates in [0, 1] (feeds the neural texture when enabled, else is fed raw).
@@ -20,6 +22,7 @@ from sim2real_gan.artifact.registry import AUX_SOURCES
 AUX_CHANNELS: dict[str, int] = {name: src.channels for name, src in AUX_SOURCES.items()}
 
 ARCHS = ("style_unet", "resnet")
+HEADS = ("shuffle", "bilinear")
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,12 @@ class GeneratorConfig:
     style_color: bool = False     # the style code also predicts a global 3x3 colour matrix +
                                   # bias applied to the output (white balance, light colour)
     padding_mode: str = "zeros"   # "zeros" | "reflect"
+    style_stats: bool = False     # the first 6 entries of the style code are the wanted CIELAB
+                                  # moments of the output (statistics-conditioned output stage;
+                                  # the style encoder measures them on the reference)
+    head: str = "shuffle"         # full-resolution output: "shuffle" (12-channel conv at 1/2
+                                  # resolution + PixelShuffle) | "bilinear" (3-channel conv at
+                                  # 1/2 resolution, bilinear x2: no checkerboard)
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHS:
@@ -73,14 +82,20 @@ class GeneratorConfig:
             raise ValueError(f"GeneratorConfig.aux_channels: duplicate names in {self.aux_channels}")
         if self.texture_channels and "uv" not in self.aux_channels:
             raise ValueError("GeneratorConfig: texture_channels > 0 needs 'uv' in aux_channels")
-        if self.style_color and not self.style_dim:  # no style code, nothing to grade with
+        if not self.style_dim:  # no style code: nothing to grade with or condition on
             object.__setattr__(self, "style_color", False)
+            object.__setattr__(self, "style_stats", False)
         if self.arch == "resnet" and (self.style_dim or self.aux_channels):
             raise ValueError("GeneratorConfig: arch 'resnet' (CycleGAN) takes no style and no aux; "
                              f"got style_dim={self.style_dim}, aux_channels={self.aux_channels}")
         if self.padding_mode not in ("zeros", "reflect"):
             raise ValueError(f"GeneratorConfig.padding_mode: expected 'zeros' or 'reflect', "
                              f"got {self.padding_mode!r}")
+        if self.head not in HEADS:
+            raise ValueError(f"GeneratorConfig.head: expected one of {HEADS}, got {self.head!r}")
+        if self.style_stats and self.style_dim < N_MOMENTS:
+            raise ValueError(f"GeneratorConfig.style_stats needs style_dim >= {N_MOMENTS} (the "
+                             f"colour moments come first), got style_dim={self.style_dim}")
         if self.depth_max <= 0:
             raise ValueError(f"GeneratorConfig.depth_max: expected > 0, got {self.depth_max}")
 

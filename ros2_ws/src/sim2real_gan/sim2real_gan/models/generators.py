@@ -13,7 +13,7 @@ from torch import nn
 
 from .config import AUX_CHANNELS, GeneratorConfig
 from .layers import AdaIN, AdaResBlock, ConvNormAct, ResBlock, conv
-from .style import MappingNetwork
+from .style import MappingNetwork, StatsConditioning
 from .texture import NeuralTexture
 
 
@@ -60,8 +60,10 @@ class StyleUNetGenerator(nn.Module):
     the encoder feature of the same resolution added. Head: 3x3 conv to 12 channels at 1/2
     resolution + PixelShuffle(2) to RGB, plus (``input_skip``) a learned 1x1 colour map of
     the input image, then (``style_color``) a global 3x3 colour matrix + bias predicted from
-    the style code (white balance / light colour of a video), tanh. The skip keeps edges
-    (labels) in place from the first step.
+    the style code (white balance / light colour of a video), tanh, then (``style_stats``)
+    the statistics-conditioned stage: the output's CIELAB moments are moved to those the
+    first 6 entries of the style code ask for. The skip keeps edges (labels) in place from
+    the first step.
     """
 
     def __init__(self, cfg: GeneratorConfig) -> None:
@@ -83,10 +85,16 @@ class StyleUNetGenerator(nn.Module):
         for i in range(cfg.n_down - 1, 0, -1):
             self.up_convs.append(conv(chans[i], chans[i - 1], 3, 1, pm))
             self.up_norms.append(AdaIN(chans[i - 1]))
-        # Head at 1/2 resolution: 12 channels -> PixelShuffle(2) -> RGB at full resolution
-        # (a 3-channel conv at full resolution is the slowest layer on CPU).
-        self.head = nn.Sequential(conv(chans[0], 12, 3, 1, pm), nn.PixelShuffle(2))
-        _icnr_(self.head[0], 4)
+        # Head at 1/2 resolution (a 3-channel conv at full resolution is the slowest layer on
+        # CPU): 12 channels -> PixelShuffle(2), or 3 channels -> bilinear x2 (no checkerboard).
+        if cfg.head == "shuffle":
+            self.head = nn.Sequential(conv(chans[0], 12, 3, 1, pm), nn.PixelShuffle(2))
+            _icnr_(self.head[0], 4)
+        else:
+            self.head = nn.Sequential(conv(chans[0], 3, 3, 1, pm),
+                                      nn.Upsample(scale_factor=2.0, mode="bilinear",
+                                                  align_corners=False))
+        self.stats = StatsConditioning() if cfg.style_stats else None
         if cfg.input_skip:  # learned per-pixel colour map of the input, starts as identity
             self.skip = nn.Conv2d(3, 3, 1)
             with torch.no_grad():
@@ -160,7 +168,10 @@ class StyleUNetGenerator(nn.Module):
             m = c[:, :9].reshape(-1, 3, 3) + torch.eye(3, dtype=h.dtype, device=h.device)
             b, _, hh, ww = h.shape
             h = torch.bmm(m, h.reshape(b, 3, hh * ww)).reshape(b, 3, hh, ww) + c[:, 9:, None, None]
-        return torch.tanh(h)
+        out = torch.tanh(h)
+        if self.stats is not None:  # the code's colour moments: Lab moment transfer
+            out = self.stats(out, style)
+        return out
 
 
 class ResnetGenerator(nn.Module):

@@ -9,8 +9,25 @@ reconstruction loss), so ``G(x, E(ref))`` copies the look of ``ref``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+from .colour import N_MOMENTS, content_weight, lab_moments, lab_to_rgb, rgb_to_lab
+
+if TYPE_CHECKING:
+    from .config import GeneratorConfig
+
+#: Typical CIELAB moments (mean L, a, b, std L, a, b) of laparoscopic frames and their spread:
+#: the statistics part of the style code is ``(moments - STATS_LOC) / STATS_SCALE`` until the
+#: trainer measures them on its real frames (``StatsConditioning.calibrate``).
+STATS_LOC = (45.0, 25.0, 20.0, 18.0, 8.0, 10.0)
+STATS_SCALE = (8.0, 6.0, 6.0, 5.0, 3.0, 3.0)
+#: The output's own std is scaled by at most this factor either way (no blow-up of a flat
+#: channel) and the wanted moments are kept in a displayable range.
+MAX_STD_GAIN = 4.0
 
 
 class MappingNetwork(nn.Module):
@@ -32,17 +49,70 @@ class MappingNetwork(nn.Module):
         return self.net(s)
 
 
+class StatsConditioning(nn.Module):
+    """The statistics part of a style code (its first ``N_MOMENTS`` entries) <-> CIELAB
+    moments, and the generator's statistics-conditioned output stage.
+
+    ``moments = loc + scale * s[:, :6]`` (buffers ``loc``, ``scale``: the real frames'
+    typical moments and their spread, so an N(0,1) code is a plausible look). ``forward``
+    moves an image's own Lab moments to the wanted ones (per channel: subtract its mean,
+    scale its spread, add the wanted mean; Reinhard et al. 2001 in CIELAB), so a code encoded
+    from any reference frame gives that frame's colour, brightness and contrast.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("loc", torch.tensor(STATS_LOC))
+        self.register_buffer("scale", torch.tensor(STATS_SCALE))
+
+    def calibrate(self, moments: torch.Tensor) -> None:
+        """Set ``loc`` / ``scale`` from (N,6) moments of the real training frames."""
+        if moments.ndim != 2 or moments.shape[1] != N_MOMENTS or moments.shape[0] < 2:
+            raise ValueError(f"calibrate: expected (N>=2, {N_MOMENTS}) moments, got "
+                             f"{tuple(moments.shape)}")
+        self.loc.copy_(moments.mean(0))
+        self.scale.copy_(moments.std(0).clamp_min(0.5))
+
+    def code(self, moments: torch.Tensor) -> torch.Tensor:
+        """(B,6) Lab moments -> (B,6) statistics part of the style code."""
+        return (moments - self.loc) / self.scale
+
+    def moments(self, code: torch.Tensor) -> torch.Tensor:
+        """(B,>=6) style code -> (B,6) wanted Lab moments (kept displayable)."""
+        m = self.loc + self.scale * code[:, :N_MOMENTS]
+        lo = torch.tensor([5.0, -90.0, -90.0, 1.0, 0.5, 0.5], dtype=m.dtype, device=m.device)
+        hi = torch.tensor([95.0, 90.0, 90.0, 40.0, 30.0, 30.0], dtype=m.dtype, device=m.device)
+        return torch.maximum(torch.minimum(m, hi), lo)
+
+    def forward(self, image: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        """image (B,3,H,W) in [-1,1], code (B,>=6) -> (B,3,H,W) in [-1,1] with the wanted
+        Lab moments (up to clipping at the gamut)."""
+        lab = rgb_to_lab((image + 1) * 0.5)
+        own = lab_moments(lab)
+        want = self.moments(code)
+        gain = (want[:, 3:] / own[:, 3:]).clamp(1.0 / MAX_STD_GAIN, MAX_STD_GAIN)
+        lab = (lab - own[:, :3, None, None]) * gain[:, :, None, None] + want[:, :3, None, None]
+        return lab_to_rgb(lab) * 2 - 1
+
+
 class StyleEncoder(nn.Module):
     """Reference image (B,3,H,W) in [-1,1] -> style code (B, style_dim).
 
     Strided convs without normalisation (instance norm would erase the style), global
-    average pooling, then a linear layer. Works at any H, W >= 2**n_down.
+    average pooling over the reference's content area (pixels brighter than the black
+    surround of footage), then a linear layer. With ``stats`` the first ``N_MOMENTS``
+    entries are not learned: they are the reference's CIELAB moments over its content
+    area, normalised by :class:`StatsConditioning` (so any reference frame, however far
+    from the training data, hands its colour statistics to the generator exactly).
+    Works at any H, W >= 2**n_down.
     """
 
-    def __init__(self, style_dim: int, ngf: int = 16, n_down: int = 4) -> None:
+    def __init__(self, style_dim: int, ngf: int = 16, n_down: int = 4,
+                 stats: bool = False) -> None:
         super().__init__()
-        if style_dim < 1:
-            raise ValueError(f"StyleEncoder: style_dim must be >= 1, got {style_dim}")
+        if style_dim < 1 or (stats and style_dim < N_MOMENTS):
+            raise ValueError(f"StyleEncoder: style_dim must be >= {N_MOMENTS if stats else 1}, "
+                             f"got {style_dim}")
         layers: list[nn.Module] = [nn.Conv2d(3, ngf, 3, padding=1), nn.ReLU(inplace=True)]
         c = ngf
         for i in range(n_down):
@@ -50,10 +120,28 @@ class StyleEncoder(nn.Module):
             layers += [nn.Conv2d(c, cout, 4, stride=2, padding=1), nn.ReLU(inplace=True)]
             c = cout
         self.features = nn.Sequential(*layers)
-        self.head = nn.Linear(c, style_dim)
+        self.pool = 2 ** n_down
+        self.stats = StatsConditioning() if stats else None
+        learned = style_dim - (N_MOMENTS if stats else 0)
+        self.head = nn.Linear(c, learned) if learned else None
         self.style_dim = style_dim
 
     def forward(self, ref: torch.Tensor) -> torch.Tensor:
         if ref.ndim != 4 or ref.shape[1] != 3:
             raise ValueError(f"StyleEncoder: expected (B,3,H,W), got {tuple(ref.shape)}")
-        return self.head(self.features(ref).mean(dim=(2, 3)))
+        rgb = (ref + 1) * 0.5
+        w = content_weight(rgb)
+        parts = []
+        if self.stats is not None:
+            parts.append(self.stats.code(lab_moments(rgb_to_lab(rgb), w)))
+        if self.head is not None:
+            f = self.features(ref)
+            ws = F.avg_pool2d(w, self.pool, self.pool)[..., :f.shape[2], :f.shape[3]]
+            pooled = (f * ws).sum((2, 3)) / ws.sum((2, 3)).clamp_min(1e-3)
+            parts.append(self.head(pooled))
+        return torch.cat(parts, 1) if len(parts) > 1 else parts[0]
+
+
+def build_style_encoder(cfg: GeneratorConfig) -> StyleEncoder:
+    """The style encoder matching generator config ``cfg`` (randomly initialised)."""
+    return StyleEncoder(cfg.style_dim, cfg.style_enc_ngf, cfg.style_enc_down, cfg.style_stats)

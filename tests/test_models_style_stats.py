@@ -1,0 +1,139 @@
+"""CIELAB moments, the statistics-conditioned output stage and style encoder, the bilinear
+head: values against OpenCV, moments reached, black surround ignored, ONNX parity."""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+from sim2real_gan.models import (
+    StatsConditioning,
+    build_generator,
+    build_style_encoder,
+    get_preset,
+)
+from sim2real_gan.models.colour import lab_moments, lab_to_rgb, rgb_to_lab
+
+
+def _image(seed: int, h: int = 32, w: int = 32) -> torch.Tensor:
+    """A smooth random RGB image (1,3,H,W) in [0,1] (no pixel near black)."""
+    g = torch.Generator().manual_seed(seed)
+    base = torch.rand(1, 3, 1, 1, generator=g) * 0.5 + 0.25
+    ramp = torch.linspace(-0.15, 0.15, w).view(1, 1, 1, w)
+    return (base + ramp * torch.rand(1, 3, 1, 1, generator=g)
+            + 0.05 * torch.rand(1, 3, h, w, generator=g)).clamp(0.1, 1)
+
+
+def test_lab_matches_opencv_and_round_trips() -> None:
+    x = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    lab = rgb_to_lab(x)
+    ref = cv2.cvtColor(x[0].permute(1, 2, 0).numpy(), cv2.COLOR_RGB2Lab)
+    assert np.abs(lab[0].permute(1, 2, 0).numpy() - ref).max() < 0.3
+    assert (lab_to_rgb(lab) - x).abs().max() < 1e-4
+    assert torch.isfinite(torch.autograd.functional.jacobian(
+        lambda t: rgb_to_lab(t).sum(), torch.zeros(1, 3, 2, 2))).all()  # no NaN at black
+
+
+def test_weighted_moments_ignore_the_region_outside() -> None:
+    lab = rgb_to_lab(_image(1))
+    w = torch.zeros(1, 1, 32, 32)
+    w[..., 8:24, 8:24] = 1
+    inside = lab_moments(lab[..., 8:24, 8:24])
+    garbage = lab.clone()
+    garbage[..., :8, :] = 99.0
+    np.testing.assert_allclose(lab_moments(garbage, w), inside, atol=1e-3)
+    np.testing.assert_allclose(lab_moments(lab, torch.zeros_like(w)), lab_moments(lab), atol=1e-3)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_stats_stage_reaches_the_wanted_moments(seed: int) -> None:
+    st = StatsConditioning()
+    want = lab_moments(rgb_to_lab(_image(seed + 10)))
+    out = st(_image(seed) * 2 - 1, st.code(want))
+    got = lab_moments(rgb_to_lab((out + 1) / 2))
+    np.testing.assert_allclose(got, want, atol=0.6)
+
+
+def test_stats_calibration_and_bad_input() -> None:
+    st = StatsConditioning()
+    m = torch.tensor([[40.0, 20, 15, 10, 5, 6], [50.0, 30, 25, 20, 7, 8]])
+    st.calibrate(m)
+    np.testing.assert_allclose(st.code(m).mean(0), torch.zeros(6), atol=1e-5)
+    with pytest.raises(ValueError, match=r"\(N>=2, 6\)"):
+        st.calibrate(torch.zeros(1, 6))
+
+
+def test_encoder_reads_the_content_area_of_a_reference_with_surround() -> None:
+    cfg = get_preset("tiny", style_dim=8, style_stats=True)
+    enc = build_style_encoder(cfg).eval()
+    scene = _image(3, 32, 32)
+    framed = torch.zeros(1, 3, 48, 48)
+    framed[..., 8:40, 8:40] = scene           # black surround, as footage has
+    with torch.no_grad():
+        a, b = enc(scene * 2 - 1), enc(framed * 2 - 1)
+    assert a.shape == (1, 8)
+    np.testing.assert_allclose(a[:, :6], b[:, :6], atol=1e-3)   # the colour part: exact
+    np.testing.assert_allclose(a[:, :6], enc.stats.code(lab_moments(rgb_to_lab(scene))),
+                               atol=1e-4)
+    with pytest.raises(ValueError, match="style_stats needs style_dim >= 6"):
+        get_preset("tiny", style_dim=4, style_stats=True)
+
+
+def test_generator_follows_an_out_of_domain_reference() -> None:
+    """An untrained statistics-conditioned G already carries any reference's moments (its
+    decoder's random contribution switched off: the test is about the output stage)."""
+    torch.manual_seed(0)
+    cfg = get_preset("tiny", style_dim=8, style_stats=True, head="bilinear")
+    g, enc = build_generator(cfg).eval(), build_style_encoder(cfg).eval()
+    torch.nn.init.zeros_(g.head[0].weight)
+    torch.nn.init.zeros_(g.head[0].bias)
+    ref = _image(5) * torch.tensor([1.0, 0.7, 1.2]).view(1, 3, 1, 1)   # a strong cast
+    with torch.no_grad():
+        out = g(_image(6) * 2 - 1, enc(ref.clamp(0, 1) * 2 - 1))
+    got = lab_moments(rgb_to_lab((out + 1) / 2))
+    np.testing.assert_allclose(got, lab_moments(rgb_to_lab(ref.clamp(0, 1))), atol=1.0)
+
+
+def _onnx(module: torch.nn.Module, args: tuple, names: list[str]) -> ort.InferenceSession:
+    f = io.BytesIO()
+    axes = {n: {0: "B", 2: "H", 3: "W"} for n in names if n != "style"}
+    axes["style"] = {0: "B"}
+    torch.onnx.export(module, args, f, dynamo=False, opset_version=17, input_names=names,
+                      output_names=["out"], dynamic_axes={**axes, "out": {0: "B"}})
+    return ort.InferenceSession(f.getvalue(), providers=["CPUExecutionProvider"])
+
+
+def test_onnx_parity_of_stats_generator_and_encoder() -> None:
+    torch.manual_seed(0)
+    cfg = get_preset("tiny", style_dim=8, style_stats=True, head="bilinear")
+    g, enc = build_generator(cfg).eval(), build_style_encoder(cfg).eval()
+    torch.nn.init.normal_(g.mapping.net[-1].weight, std=0.3)
+    x, s = _image(0) * 2 - 1, torch.randn(1, 8)
+    sess_g = _onnx(g, (x, s), ["image", "style"])
+    sess_e = _onnx(enc, (x,), ["image"])
+    for b, h, w in [(1, 32, 32), (2, 24, 40)]:
+        x = torch.cat([_image(b + i, h, w) for i in range(b)]) * 2 - 1
+        s = torch.randn(b, 8)
+        with torch.no_grad():
+            ref_g, ref_e = g(x, s).numpy(), enc(x).numpy()
+        np.testing.assert_allclose(sess_g.run(None, {"image": x.numpy(), "style": s.numpy()})[0],
+                                   ref_g, atol=2e-4)
+        np.testing.assert_allclose(sess_e.run(None, {"image": x.numpy()})[0], ref_e, atol=2e-4)
+
+
+def test_bilinear_head_has_no_checkerboard_at_init() -> None:
+    torch.manual_seed(0)
+    cfg = get_preset("tiny", head="bilinear", input_skip=False)
+    g = build_generator(cfg).eval()
+    with torch.no_grad():
+        y = g(torch.rand(1, 3, 32, 32) * 2 - 1, torch.zeros(1, cfg.style_dim))
+    # period-2 energy: the difference between neighbouring pixels alternates sign
+    d = y[..., 1:] - y[..., :-1]
+    alternation = (d[..., 1:] * d[..., :-1] < 0).float().mean()
+    assert alternation < 0.6
+    with pytest.raises(ValueError, match="head"):
+        get_preset("tiny", head="transposed")
