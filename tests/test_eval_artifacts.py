@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from sim2real_gan.eval.artifacts import artifact_scores, checker_share, streak_index
 
 DEFAULT = Path(__file__).resolve().parents[1] / "models" / "default"

@@ -109,7 +109,7 @@ def _onnx(module: torch.nn.Module, args: tuple, names: list[str]) -> ort.Inferen
 
 def test_onnx_parity_of_stats_generator_and_encoder() -> None:
     torch.manual_seed(0)
-    cfg = get_preset("tiny", style_dim=8, style_stats=True, head="bilinear")
+    cfg = get_preset("tiny", style_dim=8, style_stats=True, head="bilinear", vignette=True)
     g, enc = build_generator(cfg).eval(), build_style_encoder(cfg).eval()
     torch.nn.init.normal_(g.mapping.net[-1].weight, std=0.3)
     x, s = _image(0) * 2 - 1, torch.randn(1, 8)
@@ -137,3 +137,25 @@ def test_bilinear_head_has_no_checkerboard_at_init() -> None:
     assert alternation < 0.6
     with pytest.raises(ValueError, match="head"):
         get_preset("tiny", head="transposed")
+
+
+def test_vignette_darkens_towards_the_rim_of_the_whole_frame() -> None:
+    torch.manual_seed(0)
+    cfg = get_preset("tiny", vignette=True, input_skip=True)
+    g = build_generator(cfg).eval()
+    torch.nn.init.zeros_(g.head[0].weight)      # output = tanh(input): a flat grey frame in,
+    torch.nn.init.zeros_(g.head[0].bias)        # the vignetting alone shapes the output
+    with torch.no_grad():
+        g.mapping.net[-1].bias[-2] = 4.0        # strong vignetting for every code
+        x = torch.full((1, 3, 64, 64), 0.4)
+        y = g(x, torch.zeros(1, cfg.style_dim))
+        centre, corner = y[0, :, 30:34, 30:34].mean(), y[0, :, :4, :4].mean()
+        assert corner < centre - 0.3
+        assert float(((y + 1) / 2).min()) >= 0.15 * float((torch.tanh(x) + 1).min() / 2) - 1e-4
+        # a crop told where it lies in the frame is shaded like that part of the frame
+        from sim2real_gan.models.vignette import rim_distance
+        rim = rim_distance(x)[..., :32, :32]
+        crop = g(x[..., :32, :32], torch.zeros(1, cfg.style_dim), rim=rim)
+        np.testing.assert_allclose(crop, y[..., :32, :32], atol=1e-5)
+        with pytest.raises(ValueError, match="rim"):
+            g(x, torch.zeros(1, cfg.style_dim), rim=rim)

@@ -2,9 +2,11 @@
 
     python -m training.strip --model models/default --out docs/img/before_after.jpg
 
-Rows: sim input | translated (style seed A) | translated (style seed B) | translated with
-the label boundaries of the *sim* frame drawn on top (they must still sit on the edges).
-Columns: frames of different held-out scenes. Uses the PyTorch generator checkpoint.
+Rows: sim input | the simulator's ``real`` rendering of the same view (the footage
+stand-in the model was trained towards; never its input) | translated (style seed A) |
+translated (style seed B) | translated with the label boundaries of the *sim* frame drawn
+on top (they must still sit on the edges). Columns: frames of different held-out scenes, at
+``--size`` (default 256x256, the demo's size). Uses the PyTorch generator checkpoint.
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ def build_strip(model_dir: str | Path, seeds: list[int], size: int = 256, frame:
               if cfg.style_dim else None for s in style_seeds]
     cols = []
     for seed in seeds:
-        sim = EndoscopeSimulator(SimConfig(width=size, height=size), seed=seed)
+        sim = EndoscopeSimulator(SimConfig(width=size, height=size,
+                                           appearances=("sim", "real")), seed=seed)
         fr = list(sim.frames(1, start=frame))[0]
         aux = None
         if cfg.aux_channels:
@@ -66,7 +69,7 @@ def build_strip(model_dir: str | Path, seeds: list[int], size: int = 256, frame:
         outs = [translate(model, rgb, s, aux) for s in styles]
         over = outs[0].copy()
         over[label_edges(fr.labels)] = (255, 255, 0)
-        cols.append(np.concatenate([rgb, *outs, over], 0))
+        cols.append(np.concatenate([rgb, fr.image("real"), *outs, over], 0))
     pad = np.full((cols[0].shape[0], 4, 3), 255, np.uint8)
     strip = cols[0]
     for c in cols[1:]:

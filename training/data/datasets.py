@@ -91,6 +91,21 @@ def _image(a: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(to_net(a, NET_RANGE))
 
 
+def _with_rim(fr: dict, cache: dict) -> dict:
+    """The frame with a ``rim`` field: each pixel's distance from the whole frame's centre
+    (models/vignette.py), cropped and flipped with the frame by the augmentation."""
+    h, w = fr["image"].shape[:2]
+    if ("rim", h, w) not in cache:
+        from sim2real_gan.models.vignette import rim_distance
+
+        cache[("rim", h, w)] = rim_distance(torch.zeros(1, 1, h, w))[0, 0].numpy()
+    return {**fr, "rim": cache[("rim", h, w)]}
+
+
+def _rim(fr: dict) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(fr["rim"], np.float32))[None]
+
+
 def _aux(fr: dict, names: tuple[str, ...]) -> torch.Tensor:
     parts = []
     for name in names:
@@ -109,7 +124,8 @@ class TranslationDataset(Dataset):
     int64 when labels were loaded; ``target_t``/``target_t1`` (paired); ``real`` (3,H,W)
     when real frames are given, with ``real_mask`` (1,H,W) 0/1 (1 = scene pixel, 0 = black
     surround or burned-in text) when the real source has a content mask; ``n`` the sample
-    number. Real crops are drawn mostly inside the content area (``min_content``: share of
+    number; ``sim_rim`` / ``real_rim`` (1,H,W) each crop pixel's distance from its whole
+    frame's centre (the generator's vignetting stage). Real crops are drawn mostly inside the content area (``min_content``: share of
     content pixels a window should hold) and their look is jittered (``jitter``: strength of
     :func:`~training.data.appearance.jitter_appearance`, 0 = off).
     """
@@ -122,6 +138,7 @@ class TranslationDataset(Dataset):
         self.seed, self.hflip, self.vflip, self.aux = seed, hflip, vflip, tuple(aux)
         self.min_content, self.jitter = min_content, jitter
         self._cache: dict = {}
+        self._rims: dict = {}
         missing = [a for a in self.aux if a not in sim.fields]
         if missing:
             raise ValueError(f"the generator reads aux channel(s) {missing}, which the sim "
@@ -133,9 +150,10 @@ class TranslationDataset(Dataset):
     def __getitem__(self, n: int) -> dict[str, torch.Tensor]:
         rng = np.random.default_rng([self.seed, int(n), 7])
         j = _perm_index(n, len(self.sim), self.seed, 1, self._cache)
-        fr_t, fr_t1 = augment_pair(*self.sim.load(j), rng, self.crop, self.hflip, self.vflip)
+        pair = [_with_rim(fr, self._rims) for fr in self.sim.load(j)]
+        fr_t, fr_t1 = augment_pair(*pair, rng, self.crop, self.hflip, self.vflip)
         out = {"n": torch.tensor(int(n)), "sim_t": _image(fr_t["image"]),
-               "sim_t1": _image(fr_t1["image"])}
+               "sim_t1": _image(fr_t1["image"]), "sim_rim": _rim(fr_t)}
         if "flow" in fr_t:
             out["flow"] = torch.from_numpy(fr_t["flow"].astype(np.float32)).permute(2, 0, 1)
             out["valid"] = torch.from_numpy(fr_t["valid"].astype(np.float32))[None]
@@ -147,8 +165,9 @@ class TranslationDataset(Dataset):
             out["target_t"], out["target_t1"] = _image(fr_t["target"]), _image(fr_t1["target"])
         if self.real is not None:
             k = _perm_index(n, len(self.real), self.seed, 2, self._cache)
-            fr = crop_frame(self.real.load(k), rng, self.crop, self.hflip, self.vflip,
-                            self.min_content)
+            fr = crop_frame(_with_rim(self.real.load(k), self._rims), rng, self.crop,
+                            self.hflip, self.vflip, self.min_content)
+            out["real_rim"] = _rim(fr)
             look = np.random.default_rng([self.seed, int(n), 11])
             out["real"] = _image(jitter_appearance(fr["image"], look, self.jitter, fr.get("mask")))
             if "mask" in fr:

@@ -43,17 +43,40 @@ def draw_style(style_dim: int, b: int, gen: torch.Generator, device: torch.devic
     return torch.randn(b, style_dim, generator=gen).to(device), False
 
 
-def look_stats(img: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
-    """The look of images (B,3,H,W) in [-1,1] over a region -> (B, 13): CIELAB moments (mean
-    and std of L, a, b) at full and 1/4 resolution in units of ``LOOK_UNITS``, and the share
-    of specular highlights (L > 85) x 10. ``weight`` (B,1,H,W): the region (a real frame's
-    content mask); None: the whole image."""
+def radial_slope(lum: torch.Tensor, rim: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Vignetting depth: weighted least-squares slope of ``lum`` (B,1,H,W) against rim**2
+    (``rim``: distance from the frame centre, models/vignette.py) over ``weight`` -> (B,)."""
+    x = rim.square()
+    n = weight.sum((1, 2, 3)).clamp_min(1.0)
+
+    def mean(t: torch.Tensor) -> torch.Tensor:
+        return (t * weight).sum((1, 2, 3)) / n
+
+    mx, ml = mean(x), mean(lum)
+    dx = x - mx[:, None, None, None]
+    cov = mean(dx * (lum - ml[:, None, None, None]))
+    return cov / (mean(dx.square()) + 1e-3)
+
+
+def look_stats(img: torch.Tensor, weight: torch.Tensor | None = None,
+               rim: torch.Tensor | None = None) -> torch.Tensor:
+    """The look of images (B,3,H,W) in [-1,1] over a region -> (B, 13 or 14): CIELAB moments
+    (mean and std of L, a, b) at full and 1/4 resolution in units of ``LOOK_UNITS``, the
+    share of specular highlights (L > 85) x 10 and, with ``rim`` (B,1,H,W), the vignetting
+    depth (:func:`radial_slope` of L / 20). ``weight`` (B,1,H,W): the region (a real frame's
+    content mask); None: the whole image (with ``rim``: the scope's view, rim <= 1)."""
     lab = rgb_to_lab((img + 1) * 0.5)
+    if weight is None and rim is not None:
+        weight = (rim <= 1.0).to(img.dtype)
     units = torch.tensor(LOOK_UNITS, dtype=img.dtype, device=img.device)
     small = F.avg_pool2d(lab, 4)
     w_small = None if weight is None else (F.avg_pool2d(weight, 4) > 0.99).to(img.dtype)
-    return torch.cat([lab_moments(lab, weight) / units, lab_moments(small, w_small) / units,
-                      10.0 * highlight_share(lab, weight)[:, None]], 1)
+    parts = [lab_moments(lab, weight) / units, lab_moments(small, w_small) / units,
+             10.0 * highlight_share(lab, weight)[:, None]]
+    if rim is not None:
+        w = torch.ones_like(rim) if weight is None else weight
+        parts.append(radial_slope(lab[:, :1], rim, w)[:, None] / 20.0)
+    return torch.cat(parts, 1)
 
 
 def real_weight(batch: dict[str, torch.Tensor]) -> torch.Tensor:

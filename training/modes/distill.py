@@ -83,7 +83,7 @@ class DistillMode(PairMode):
         terms, o = self.pair_step(w, batch, gen, segmenter)
         b = batch["sim_t"].shape[0]
         with torch.no_grad():
-            target = w.T(o.x, o.s2, o.aux)
+            target = w.T(o.x, o.s2, o.aux, o.rim)
         terms.add("l1", self.losses.l1, L.l1(o.fake, target))
         return terms, {"fake": o.fake_t, "fake_pair": o.fake, "teacher": target[:b]}
 

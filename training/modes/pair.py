@@ -53,6 +53,7 @@ class PairOut:
     is_ref: bool                    # s was encoded from a real reference
     fake: torch.Tensor              # (2B,3,H,W) G(x, s2, aux)
     fake_t: torch.Tensor            # (B,3,H,W) its first half (the translations of x_t)
+    rim: torch.Tensor | None        # (2B,1,H,W) the crops' distance from the frame centre
 
 
 class PairMode(Mode):
@@ -111,8 +112,9 @@ class PairMode(Mode):
         s, is_ref = draw_style(self.g_cfg.style_dim, b, gen, x_t.device, w.E,
                                batch.get("real"), ref_prob, ref_grad)
         s2 = None if s is None else torch.cat([s, s])
+        rim = torch.cat([batch["sim_rim"]] * 2) if "sim_rim" in batch else None
         with capture_output(self._feature_block(w.G)) as feats:
-            fake = w.G(x, s2, aux)
+            fake = w.G(x, s2, aux, rim)
         fake_t, fake_t1 = fake[:b], fake[b:]
         terms = Terms()
         D_real = frozen(w.D_real)
@@ -131,4 +133,4 @@ class PairMode(Mode):
         if SEMANTIC in self.on and segmenter is not None:
             terms.add("semantic", p.semantic,
                       L.semantic_loss(segmenter(fake_t), batch["labels_t"]))
-        return terms, PairOut(x, aux, s, s2, is_ref, fake, fake_t)
+        return terms, PairOut(x, aux, s, s2, is_ref, fake, fake_t, rim)

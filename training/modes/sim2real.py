@@ -156,8 +156,11 @@ class Sim2RealMode(PairMode):
         if w.E is not None and lw.style > 0:
             terms.add("style", lw.style, L.style_recon_loss(o.s.detach(), w.E(fake_t)))
         if o.is_ref and lw.ref_stats > 0:  # the reference's look must come through the code
+            b = fake_t.shape[0]
+            rims = (o.rim[:b], batch["real_rim"]) if o.rim is not None else (None, None)
             terms.add("ref_stats", lw.ref_stats, L.l1(
-                look_stats(fake_t), look_stats(y, real_weight(batch)), "ref_stats"))
+                look_stats(fake_t, None, rims[0]), look_stats(y, real_weight(batch), rims[1]),
+                "ref_stats"))
         if CONTENT in self.on:
             g = unwrap(w.G)
             assert isinstance(g, StyleUNetGenerator)  # guaranteed by the feature's check

@@ -59,6 +59,8 @@ class GeneratorConfig:
     style_stats: bool = False     # the first 6 entries of the style code are the wanted CIELAB
                                   # moments of the output (statistics-conditioned output stage;
                                   # the style encoder measures them on the reference)
+    vignette: bool = False        # the style code also sets a radial darkening towards the
+                                  # frame's rim (the scope's vignetting; never to black)
     head: str = "shuffle"         # full-resolution output: "shuffle" (12-channel conv at 1/2
                                   # resolution + PixelShuffle) | "bilinear" (3-channel conv at
                                   # 1/2 resolution, bilinear x2: no checkerboard)
@@ -85,6 +87,7 @@ class GeneratorConfig:
         if not self.style_dim:  # no style code: nothing to grade with or condition on
             object.__setattr__(self, "style_color", False)
             object.__setattr__(self, "style_stats", False)
+            object.__setattr__(self, "vignette", False)
         if self.arch == "resnet" and (self.style_dim or self.aux_channels):
             raise ValueError("GeneratorConfig: arch 'resnet' (CycleGAN) takes no style and no aux; "
                              f"got style_dim={self.style_dim}, aux_channels={self.aux_channels}")

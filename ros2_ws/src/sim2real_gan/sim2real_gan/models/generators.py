@@ -15,6 +15,7 @@ from .config import AUX_CHANNELS, GeneratorConfig
 from .layers import AdaIN, AdaResBlock, ConvNormAct, ResBlock, conv
 from .style import MappingNetwork, StatsConditioning
 from .texture import NeuralTexture
+from .vignette import N_VIGNETTE, rim_distance, vignette
 
 
 def _check_inputs(cfg: GeneratorConfig, image: torch.Tensor, style: torch.Tensor | None,
@@ -60,8 +61,9 @@ class StyleUNetGenerator(nn.Module):
     the encoder feature of the same resolution added. Head: 3x3 conv to 12 channels at 1/2
     resolution + PixelShuffle(2) to RGB, plus (``input_skip``) a learned 1x1 colour map of
     the input image, then (``style_color``) a global 3x3 colour matrix + bias predicted from
-    the style code (white balance / light colour of a video), tanh, then (``style_stats``)
-    the statistics-conditioned stage: the output's CIELAB moments are moved to those the
+    the style code (white balance / light colour of a video), tanh, then (``vignette``) a
+    radial darkening towards the frame's rim set by the style code (models/vignette.py),
+    then (``style_stats``) the statistics-conditioned stage: the output's CIELAB moments are moved to those the
     first 6 entries of the style code ask for. The skip keeps edges (labels) in place from
     the first step.
     """
@@ -102,7 +104,8 @@ class StyleUNetGenerator(nn.Module):
                 self.skip.bias.zero_()
         self.n_style_params = (sum(b.n_params for b in self.blocks)
                                + sum(2 * n.channels for n in self.up_norms)
-                               + (12 if cfg.style_color else 0))
+                               + (12 if cfg.style_color else 0)
+                               + (N_VIGNETTE if cfg.vignette else 0))
         if cfg.style_dim:
             self.mapping = MappingNetwork(cfg.style_dim, cfg.style_hidden, self.n_style_params)
         else:
@@ -138,9 +141,16 @@ class StyleUNetGenerator(nn.Module):
         return h
 
     def forward(self, image: torch.Tensor, style: torch.Tensor | None = None,
-                aux: torch.Tensor | None = None) -> torch.Tensor:
-        """image (B,3,H,W) [-1,1], style (B,style_dim), aux (B,A,H,W)|None -> (B,3,H,W) [-1,1]."""
+                aux: torch.Tensor | None = None, rim: torch.Tensor | None = None) -> torch.Tensor:
+        """image (B,3,H,W) [-1,1], style (B,style_dim), aux (B,A,H,W)|None -> (B,3,H,W) [-1,1].
+
+        ``rim`` (B,1,H,W): distance from the whole frame's centre (models/vignette.py) when
+        ``image`` is a crop (training); None = ``image`` is a whole frame."""
         _check_inputs(self.config, image, style, aux)
+        if rim is not None and not torch.jit.is_tracing() and (
+                rim.shape[0] != image.shape[0] or tuple(rim.shape[1:]) != (1, *image.shape[2:])):
+            raise ValueError(f"generator: expected rim ({image.shape[0]}, 1, {image.shape[2]}, "
+                             f"{image.shape[3]}), got {tuple(rim.shape)}")
         if self.config.style_dim:
             p = self.mapping(style)
         else:
@@ -165,12 +175,17 @@ class StyleUNetGenerator(nn.Module):
             h = h + self.skip(image)
         if self.config.style_color:  # global colour grade: (I + dM(s)) h + db(s)
             c = p[:, k:k + 12]
+            k += 12
             m = c[:, :9].reshape(-1, 3, 3) + torch.eye(3, dtype=h.dtype, device=h.device)
             b, _, hh, ww = h.shape
             h = torch.bmm(m, h.reshape(b, 3, hh * ww)).reshape(b, 3, hh, ww) + c[:, 9:, None, None]
         out = torch.tanh(h)
-        if self.stats is not None:  # the code's colour moments: Lab moment transfer
-            out = self.stats(out, style)
+        if self.config.vignette or self.stats is not None:
+            rim = rim_distance(image) if rim is None else rim
+        if self.config.vignette:  # the scope's darkening towards the rim
+            out = vignette(out, rim, p[:, k:k + N_VIGNETTE])
+        if self.stats is not None:  # the code's colour moments, over the scope's view r <= 1
+            out = self.stats(out, style, (rim <= 1.0).to(out.dtype))
         return out
 
 
@@ -207,8 +222,9 @@ class ResnetGenerator(nn.Module):
         return 0
 
     def forward(self, image: torch.Tensor, style: torch.Tensor | None = None,
-                aux: torch.Tensor | None = None) -> torch.Tensor:
-        """image (B,3,H,W) in [-1,1] -> (B,3,H,W) in [-1,1]; style/aux ignored (must be empty)."""
+                aux: torch.Tensor | None = None, rim: torch.Tensor | None = None) -> torch.Tensor:
+        """image (B,3,H,W) in [-1,1] -> (B,3,H,W) in [-1,1]; style/aux must be empty, rim is
+        not used (no vignetting stage)."""
         if style is not None and style.numel() and not torch.jit.is_tracing():
             raise ValueError(f"cyclegan generator takes no style, got {tuple(style.shape)}")
         _check_inputs(self.config, image, None, aux)

@@ -84,11 +84,13 @@ class StatsConditioning(nn.Module):
         hi = torch.tensor([95.0, 90.0, 90.0, 40.0, 30.0, 30.0], dtype=m.dtype, device=m.device)
         return torch.maximum(torch.minimum(m, hi), lo)
 
-    def forward(self, image: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+    def forward(self, image: torch.Tensor, code: torch.Tensor,
+                weight: torch.Tensor | None = None) -> torch.Tensor:
         """image (B,3,H,W) in [-1,1], code (B,>=6) -> (B,3,H,W) in [-1,1] with the wanted
-        Lab moments (up to clipping at the gamut)."""
+        Lab moments (up to clipping at the gamut) over the region ``weight`` (B,1,H,W)
+        (default: the whole image), as a reference's are measured over its content area."""
         lab = rgb_to_lab((image + 1) * 0.5)
-        own = lab_moments(lab)
+        own = lab_moments(lab, weight)
         want = self.moments(code)
         gain = (want[:, 3:] / own[:, 3:]).clamp(1.0 / MAX_STD_GAIN, MAX_STD_GAIN)
         lab = (lab - own[:, :3, None, None]) * gain[:, :, None, None] + want[:, :3, None, None]
