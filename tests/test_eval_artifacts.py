@@ -9,13 +9,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sim2real_gan.eval.artifacts import artifact_scores, checker_share, streak_index
+from sim2real_gan.eval.artifacts import (
+    MAX_CHECKER_RATIO,
+    MAX_STREAK_EXCESS,
+    artifact_scores,
+    checker_share,
+    streak_index,
+)
 
 DEFAULT = Path(__file__).resolve().parents[1] / "models" / "default"
-#: Thresholds of the shipped-model test: the sim input scores 0.13 / 1.3 on these scenes;
-#: the model shipped before issue 13 scored 0.52 / 2.9 (horizontal streaks, checkerboard).
-MAX_STREAK_EXCESS = 0.25
-MAX_CHECKER_RATIO = 1.6
 
 
 def _noise(seed: int, n: int = 6, size: int = 96) -> np.ndarray:

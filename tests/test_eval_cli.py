@@ -64,7 +64,7 @@ def test_evaluate_cli_writes_report(models, tmp_path) -> None:
         write_image(footage / f"{i:03d}.png", frame)
     out = tmp_path / "report"
     argv = ["evaluate", "--profile", "quick", "--threads", "1", "--no-progress",
-            "--real-frames", str(footage),
+            "--real-frames", str(footage), "--segmenter-crop", "16",
             "--cache-dir", str(tmp_path / "cache"), "--out", str(out),
             "--model", f"ours={models['artifact']}", "--model", f"cyclegan={models['cyclegan']}"]
     assert main(argv) == 0
@@ -81,9 +81,11 @@ def test_evaluate_cli_writes_report(models, tmp_path) -> None:
         for key in ("warping_error", "tof", "kid", "fid", "domain_accuracy", "footage_kid"):
             assert math.isfinite(meth[key])
         assert 0.0 <= meth["label_preservation"]["miou"] <= 1.0
+        assert {"streak_excess", "checker_ratio"} <= set(meth["artifacts"])
         assert len(meth["downstream"]["per_class"]) == 8
     assert {t["target"] for t in m["targets"]} == {"warping error", "KID",
-                                                   "label-preservation mIoU", "downstream mIoU"}
+                                                   "label-preservation mIoU", "downstream mIoU",
+                                                   "no streaks", "no checkerboard"}
     md = (out / "report.md").read_text()
     assert "| ours |" in md and "![Frames](frames.png)" in md and "footage KID" in md
     # An existing report is not overwritten without --force; a bad model is a clear error.
@@ -91,3 +93,6 @@ def test_evaluate_cli_writes_report(models, tmp_path) -> None:
     assert main(["evaluate", "--out", str(tmp_path / "r2"), "--model",
                  f"x={tmp_path / 'nope'}"]) == 2
     assert not (tmp_path / "r2").exists()
+    bad = ["evaluate", "--out", str(tmp_path / "r3"), "--segmenter-crop", "6",
+           "--model", f"ours={models['artifact']}"]
+    assert main(bad) == 2 and not (tmp_path / "r3").exists()

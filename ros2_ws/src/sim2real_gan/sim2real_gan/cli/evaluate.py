@@ -50,6 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="sequences for the real-domain networks and the downstream segmenters")
     p.add_argument("--segmenter-steps", type=positive_int, default=None,
                    help="segmenter training steps")
+    p.add_argument("--segmenter-crop", type=positive_int, default=None, metavar="N",
+                   help="train the segmenters on random N x N windows (a multiple of 4, at most "
+                   "--size) instead of whole frames: about (size/N)^2 times cheaper per step")
     p.add_argument("--backend", default="auto", choices=BACKEND_CHOICES,
                    help="runtime backend for artifacts (default auto)")
     p.add_argument("--size-mode", choices=("native", "working"), default="native",
@@ -85,13 +88,17 @@ def build_config(args: argparse.Namespace):
     size, frames, test, train, seg, feat, dom = PROFILES[args.profile]
     size = args.size or size
     train = args.train_sequences or train
+    crop = args.segmenter_crop or 0
+    if crop and (crop % 4 or crop > size):
+        raise ValueError(f"--segmenter-crop {crop}: expected a multiple of 4 no larger than the "
+                         f"frame size {size}")
     fnet_size = min(size, 64)
     return ProtocolConfig(
         width=size, height=size, frames=args.frames or frames,
         test_sequences=args.test_sequences or test, real_train_sequences=train,
         downstream_sequences=train,
         segmenter=SegmenterConfig(steps=args.segmenter_steps or seg,
-                                  width=8 if args.profile == "quick" else 16),
+                                  width=8 if args.profile == "quick" else 16, crop=crop),
         feature_net=FeatureNetConfig(steps=feat, input_size=fnet_size),
         domain=DomainClassifierConfig(steps=dom, input_size=fnet_size),
         kid_subsets=5 if args.profile == "quick" else 50,

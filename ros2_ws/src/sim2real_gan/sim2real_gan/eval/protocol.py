@@ -10,6 +10,7 @@ numbers on one machine.
 from __future__ import annotations
 
 import logging
+import math
 import platform
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from tqdm import tqdm
 from sim2real_gan.sim.config import CLASS_NAMES
 
 from . import data as D
-from .artifacts import artifact_scores
+from .artifacts import MAX_CHECKER_RATIO, MAX_STREAK_EXCESS, artifact_scores
 from .features import FeatureNetConfig, load_or_train_feature_net
 from .methods import Method
 from .realism import (
@@ -278,6 +279,14 @@ def check_targets(metrics: dict, ours: str, baseline: str | None,
     ref = metrics["reference"]["segmenter_on_real"]["miou"]
     lp = o["label_preservation"]["miou"]
     add("label-preservation mIoU", lp, 0.9 * ref, lp >= 0.9 * ref, ">= 0.9 x segmenter on real")
+    art = o.get("artifacts")
+    for name, key, thr in (() if art is None else (
+            ("no streaks", "streak_excess", MAX_STREAK_EXCESS),
+            ("no checkerboard", "checker_ratio", MAX_CHECKER_RATIO))):
+        v = art.get(key)
+        known = v is not None and math.isfinite(v)
+        add(name, v if known else None, thr, v <= thr if known else None,
+            f"{key} <= {thr} (against the real rendering)")
     r = meth.get(raw) if raw else None
     if r is not None:
         thr = r["downstream"]["miou"] + 0.05
