@@ -86,15 +86,64 @@ class StatsConditioning(nn.Module):
 
     def forward(self, image: torch.Tensor, code: torch.Tensor,
                 weight: torch.Tensor | None = None) -> torch.Tensor:
-        """image (B,3,H,W) in [-1,1], code (B,>=6) -> (B,3,H,W) in [-1,1] with the wanted
-        Lab moments (up to clipping at the gamut) over the region ``weight`` (B,1,H,W)
-        (default: the whole image), as a reference's are measured over its content area."""
-        lab = rgb_to_lab((image + 1) * 0.5)
-        own = lab_moments(lab, weight)
+        """image (B,3,H,W) in [-1,1], code (B,>=6) -> (B,3,H,W) in [-1,1] with (about) the
+        wanted Lab moments over the region ``weight`` (B,1,H,W) (default: the whole image),
+        as a reference's are measured over its content area.
+
+        The CIELAB transfer runs on a 4x average-pooled copy (1/16 of the pixels); the
+        full-resolution image then gets the least-squares affine colour map (3x3 + bias per
+        image, as cheap as the colour grade) from the copy to its transferred version. So no
+        per-pixel power function runs at full resolution (a full-resolution CIELAB round trip
+        doubled the ``rt`` model's CPU time). H and W must be at least 4."""
+        small = F.avg_pool2d(image, POOL)
+        w = None if weight is None else F.avg_pool2d(weight, POOL)
+        rgb = (small + 1) * 0.5
+        lab = rgb_to_lab(rgb)
+        own = lab_moments(lab, w)
         want = self.moments(code)
         gain = (want[:, 3:] / own[:, 3:]).clamp(1.0 / MAX_STD_GAIN, MAX_STD_GAIN)
         lab = (lab - own[:, :3, None, None]) * gain[:, :, None, None] + want[:, :3, None, None]
-        return lab_to_rgb(lab) * 2 - 1
+        m, mx, my = _affine_fit(rgb, lab_to_rgb(lab), w)
+        x = (image + 1) * 0.5 - mx[:, :, None, None]
+        b, _, h, wd = x.shape
+        out = torch.bmm(m, x.reshape(b, 3, h * wd)).reshape(b, 3, h, wd) + my[:, :, None, None]
+        return out.clamp(0.0, 1.0) * 2 - 1
+
+
+POOL = 4
+
+
+def _inv3(a: torch.Tensor) -> torch.Tensor:
+    """Inverse of (B,3,3) matrices by cofactors (plain arithmetic: exportable to ONNX)."""
+    c00 = a[:, 1, 1] * a[:, 2, 2] - a[:, 1, 2] * a[:, 2, 1]
+    c01 = a[:, 1, 2] * a[:, 2, 0] - a[:, 1, 0] * a[:, 2, 2]
+    c02 = a[:, 1, 0] * a[:, 2, 1] - a[:, 1, 1] * a[:, 2, 0]
+    c10 = a[:, 0, 2] * a[:, 2, 1] - a[:, 0, 1] * a[:, 2, 2]
+    c11 = a[:, 0, 0] * a[:, 2, 2] - a[:, 0, 2] * a[:, 2, 0]
+    c12 = a[:, 0, 1] * a[:, 2, 0] - a[:, 0, 0] * a[:, 2, 1]
+    c20 = a[:, 0, 1] * a[:, 1, 2] - a[:, 0, 2] * a[:, 1, 1]
+    c21 = a[:, 0, 2] * a[:, 1, 0] - a[:, 0, 0] * a[:, 1, 2]
+    c22 = a[:, 0, 0] * a[:, 1, 1] - a[:, 0, 1] * a[:, 1, 0]
+    det = a[:, 0, 0] * c00 + a[:, 0, 1] * c01 + a[:, 0, 2] * c02
+    adj = torch.stack([torch.stack([c00, c10, c20], 1), torch.stack([c01, c11, c21], 1),
+                       torch.stack([c02, c12, c22], 1)], 1)
+    return adj / det[:, None, None]
+
+
+def _affine_fit(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Least-squares colour map ``y ~ my + M (x - mx)`` over the (weighted) pixels of
+    (B,3,H,W) images -> M (B,3,3), mx (B,3), my (B,3) (ridge 1e-4 keeps flat images stable)."""
+    b = x.shape[0]
+    wt = torch.ones_like(x[:, :1]) if w is None else w
+    n = wt.sum((2, 3)).clamp_min(1e-6)                                   # (B,1)
+    mx, my = (x * wt).sum((2, 3)) / n, (y * wt).sum((2, 3)) / n
+    xc = ((x - mx[:, :, None, None]) * wt.sqrt()).reshape(b, 3, -1)
+    yc = ((y - my[:, :, None, None]) * wt.sqrt()).reshape(b, 3, -1)
+    cxx = torch.bmm(xc, xc.transpose(1, 2)) / n[:, :, None]
+    cyx = torch.bmm(yc, xc.transpose(1, 2)) / n[:, :, None]
+    eye = torch.eye(3, dtype=x.dtype, device=x.device)[None]
+    return torch.bmm(cyx, _inv3(cxx + 1e-4 * eye)), mx, my
 
 
 class StyleEncoder(nn.Module):
