@@ -154,7 +154,7 @@ def test_vignette_darkens_towards_the_rim_of_the_whole_frame() -> None:
     torch.nn.init.zeros_(g.head[0].weight)      # output = tanh(input): a flat grey frame in,
     torch.nn.init.zeros_(g.head[0].bias)        # the vignetting alone shapes the output
     with torch.no_grad():
-        g.mapping.net[-1].bias[-2] = 4.0        # strong vignetting for every code
+        g.mapping.net[-1].bias[-2] = 4.0        # strong vignetting (k 0.93) for every code
         x = torch.full((1, 3, 64, 64), 0.4)
         y = g(x, torch.zeros(1, cfg.style_dim))
         centre, corner = y[0, :, 30:34, 30:34].mean(), y[0, :, :4, :4].mean()
