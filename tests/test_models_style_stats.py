@@ -66,9 +66,18 @@ def test_stats_stage_reaches_the_wanted_moments(seed: int) -> None:
 
 def test_stats_calibration_and_bad_input() -> None:
     st = StatsConditioning()
-    m = torch.tensor([[40.0, 20, 15, 10, 5, 6], [50.0, 30, 25, 20, 7, 8]])
+    g = torch.Generator().manual_seed(0)
+    base = torch.randn(200, 1, generator=g)            # correlated moments (e.g. mean L, std L)
+    m = torch.tensor([40.0, 20, 15, 10, 5, 6]) + torch.cat(
+        [8 * base, 4 * torch.randn(200, 2, generator=g), 3 * base + torch.randn(200, 1, generator=g),
+         torch.randn(200, 2, generator=g)], 1)
     st.calibrate(m)
-    np.testing.assert_allclose(st.code(m).mean(0), torch.zeros(6), atol=1e-5)
+    z = st.code(m)
+    np.testing.assert_allclose(z.mean(0), torch.zeros(6), atol=1e-4)
+    c = torch.cov(z.T)            # whitened (the 0.25 variance floor leaves 1/1.25 on a unit)
+    np.testing.assert_allclose(c - torch.diag(torch.diag(c)), torch.zeros(6, 6), atol=0.05)
+    assert 0.75 < float(torch.diag(c).min()) and float(torch.diag(c).max()) <= 1.0 + 1e-4
+    np.testing.assert_allclose(st.moments(z), m, atol=1e-3)                # and back
     with pytest.raises(ValueError, match=r"\(N>=2, 6\)"):
         st.calibrate(torch.zeros(1, 6))
 

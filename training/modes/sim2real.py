@@ -123,21 +123,26 @@ class Sim2RealMode(PairMode):
 
     def prepare(self, nets: Nets, data: TranslationDataset) -> None:
         """Statistics-conditioned G (``style_stats``): the style code's colour part is
-        normalised by the CIELAB moments of the (jittered) real training crops, so an N(0,1)
-        code asks for a look within their spread."""
+        normalised by the CIELAB moments of real training crops as the footage shows them
+        (no appearance jitter: a random code asks for a look of the footage, with its
+        spread and correlations; the jitter only teaches E and G to follow other looks)."""
         g = unwrap(nets.G)
         if not isinstance(g, StyleUNetGenerator) or g.stats is None:
             return
         n = min(CALIBRATION_SAMPLES, 4 * len(data.real.frames)) if data.real else 0
         if n < 2:
             return
-        with torch.no_grad():
-            rows = []
-            for k in range(n):
-                b = data[k]
-                w = b["real_mask"][None] if "real_mask" in b else None
-                rows.append(lab_moments(rgb_to_lab((b["real"][None] + 1) * 0.5), w))
-            moments = torch.cat(rows).to(g.stats.loc.device)
+        jitter, data.jitter = data.jitter, 0.0
+        try:
+            with torch.no_grad():
+                rows = []
+                for k in range(n):
+                    b = data[k]
+                    w = b["real_mask"][None] if "real_mask" in b else None
+                    rows.append(lab_moments(rgb_to_lab((b["real"][None] + 1) * 0.5), w))
+        finally:
+            data.jitter = jitter
+        moments = torch.cat(rows).to(g.stats.loc.device)
         g.stats.calibrate(moments)
         e = unwrap(nets.E) if nets.E is not None else None
         if isinstance(e, StyleEncoder) and e.stats is not None:

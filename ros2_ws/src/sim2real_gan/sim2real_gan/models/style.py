@@ -53,8 +53,9 @@ class StatsConditioning(nn.Module):
     """The statistics part of a style code (its first ``N_MOMENTS`` entries) <-> CIELAB
     moments, and the generator's statistics-conditioned output stage.
 
-    ``moments = loc + scale * s[:, :6]`` (buffers ``loc``, ``scale``: the real frames'
-    typical moments and their spread, so an N(0,1) code is a plausible look). ``forward``
+    ``moments = loc + chol @ s[:, :6]`` (buffers ``loc``, ``chol``: the real frames' mean
+    moments and the Cholesky factor of their covariance, so an N(0,1) code is a plausible
+    look, correlations included; ``chol_inv`` its inverse for :meth:`code`). ``forward``
     moves an image's own Lab moments to the wanted ones (per channel: subtract its mean,
     scale its spread, add the wanted mean; Reinhard et al. 2001 in CIELAB), so a code encoded
     from any reference frame gives that frame's colour, brightness and contrast.
@@ -63,23 +64,34 @@ class StatsConditioning(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.register_buffer("loc", torch.tensor(STATS_LOC))
-        self.register_buffer("scale", torch.tensor(STATS_SCALE))
+        self.register_buffer("chol", torch.diag(torch.tensor(STATS_SCALE)))
+        self.register_buffer("chol_inv", torch.diag(1.0 / torch.tensor(STATS_SCALE)))
+
+    @property
+    def scale(self) -> torch.Tensor:
+        """(6,) spread of each moment (the square root of the covariance's diagonal)."""
+        return self.chol.square().sum(1).sqrt()
 
     def calibrate(self, moments: torch.Tensor) -> None:
-        """Set ``loc`` / ``scale`` from (N,6) moments of the real training frames."""
+        """Set ``loc`` / ``chol`` from (N,6) moments of the real training frames (each
+        variance at least 0.25, so a constant moment cannot make the factor singular)."""
         if moments.ndim != 2 or moments.shape[1] != N_MOMENTS or moments.shape[0] < 2:
             raise ValueError(f"calibrate: expected (N>=2, {N_MOMENTS}) moments, got "
                              f"{tuple(moments.shape)}")
-        self.loc.copy_(moments.mean(0))
-        self.scale.copy_(moments.std(0).clamp_min(0.5))
+        m = moments.double()
+        cov = torch.cov(m.T) + 0.25 * torch.eye(N_MOMENTS, dtype=m.dtype)
+        chol = torch.linalg.cholesky(cov)
+        self.loc.copy_(m.mean(0))
+        self.chol.copy_(chol)
+        self.chol_inv.copy_(torch.linalg.inv(chol))
 
     def code(self, moments: torch.Tensor) -> torch.Tensor:
         """(B,6) Lab moments -> (B,6) statistics part of the style code."""
-        return (moments - self.loc) / self.scale
+        return (moments - self.loc) @ self.chol_inv.T
 
     def moments(self, code: torch.Tensor) -> torch.Tensor:
         """(B,>=6) style code -> (B,6) wanted Lab moments (kept displayable)."""
-        m = self.loc + self.scale * code[:, :N_MOMENTS]
+        m = self.loc + code[:, :N_MOMENTS] @ self.chol.T
         lo = torch.tensor([5.0, -90.0, -90.0, 1.0, 0.5, 0.5], dtype=m.dtype, device=m.device)
         hi = torch.tensor([95.0, 90.0, 90.0, 40.0, 30.0, 30.0], dtype=m.dtype, device=m.device)
         return torch.maximum(torch.minimum(m, hi), lo)
