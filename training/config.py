@@ -113,6 +113,8 @@ class LossConfig:
     segmenter: str = ""           # "auto-sim" (sim frames) | "auto" (labelled real) | .safetensors
     segmenter_steps: int = 300    # "auto"/"auto-sim": segmenter training steps
     segmenter_crop: int = 0       # "auto"/"auto-sim": train on crops of this side (0: whole)
+    segmenter_jitter: float = 0.0  # "auto"/"auto-sim": also train on 2 appearance-jittered copies
+                                   # of each frame at this strength (judge structure, not colour)
     ref_style_prob: float = 0.5   # sim2real: fraction of batches styled from a real reference
     ref_stats: float = 0.0        # reference-styled fakes match the reference's look (CIELAB
                                   # moments at full and 1/4 resolution, highlight share)
@@ -127,6 +129,9 @@ class LossConfig:
         if self.ref_style_prob > 1:
             raise ValueError(f"loss.ref_style_prob: expected a probability in [0, 1], got "
                              f"{self.ref_style_prob}")
+        if self.segmenter_jitter > 1:
+            raise ValueError(f"loss.segmenter_jitter: expected a strength in [0, 1], got "
+                             f"{self.segmenter_jitter}")
         if self.segmenter_steps < 1:
             raise ValueError(f"loss.segmenter_steps: expected >= 1, got {self.segmenter_steps}")
 

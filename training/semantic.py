@@ -61,17 +61,27 @@ def load_segmenter(path: str | Path) -> Segmenter:
 
 def train_auto_segmenter(source: SourceConfig, steps: int, seed: int = 0,
                          domain: str = "real", crop: int = 0,
-                         progress: bool = False) -> Segmenter:
+                         progress: bool = False, jitter: float = 0.0) -> Segmenter:
     """Train a SmallUNet on the labelled frames of ``source`` (``domain``: "sim" | "real").
 
     ``crop`` smaller than the frames trains on random windows of that side in batches of 8
     (the scale the GAN crops show the loss, at a fraction of the cost: at 256x256 on one CPU
-    core a whole-frame batch of 16 takes about 9 s a step); otherwise whole frames, 16."""
+    core a whole-frame batch of 16 takes about 9 s a step); otherwise whole frames, 16.
+    ``jitter`` > 0 adds two appearance-jittered copies of every frame (same labels;
+    training/data/appearance.py at that strength, seeded): the segmenter then judges
+    structure rather than colour, which the style code of a translator sets."""
     frames = [f.load() for s in build_source(source, domain, ("image", "labels")) for f in s]
     if not frames:
         raise ValueError(f"loss.segmenter: the {domain} source has no frames to train on")
     images = np.stack([f["image"] for f in frames])
     labels = np.stack([f["labels"] for f in frames])
+    if jitter > 0:
+        from .data.appearance import jitter_appearance
+
+        rng = np.random.default_rng([seed, 17])
+        copies = [np.stack([jitter_appearance(im, rng, jitter) for im in images]) for _ in range(2)]
+        images = np.concatenate([images, *copies])
+        labels = np.concatenate([labels] * 3)
     cfg = (SegmenterConfig(steps=steps, seed=seed, crop=crop, batch_size=8)
            if 0 < crop < max(images.shape[1:3]) else SegmenterConfig(steps=steps, seed=seed))
     net = train_segmenter(images, labels, cfg, progress=progress,
@@ -92,7 +102,7 @@ def check_segmenter(segmenter: str, real: SourceConfig | None) -> None:
 
 
 def segmenter_for(segmenter: str, steps: int, crop: int, data: DataConfig, seed: int,
-                  progress: bool = False) -> Segmenter:
+                  progress: bool = False, jitter: float = 0.0) -> Segmenter:
     """The frozen segmenter ``loss.segmenter`` names: trained on the run's sim (``auto-sim``)
     or real (``auto``) frames and labels, or loaded from a .safetensors file."""
     check_segmenter(segmenter, data.real)
@@ -101,5 +111,5 @@ def segmenter_for(segmenter: str, steps: int, crop: int, data: DataConfig, seed:
                  steps)
         src, domain = (data.sim, "sim") if segmenter == "auto-sim" else (data.real, "real")
         return train_auto_segmenter(src, steps, seed, domain=domain, crop=crop,
-                                    progress=progress)
+                                    progress=progress, jitter=jitter)
     return load_segmenter(segmenter)

@@ -38,13 +38,25 @@ def to_input(rgb: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 127.5 - 1
 
 
+def aux_input(fr, aux_channels: tuple[str, ...]) -> np.ndarray | None:
+    """A simulator frame's aux planes in the generator's channel order -> float32 (H,W,A),
+    or None when the generator reads none (``uv``: 2 channels, ``depth``: 1)."""
+    if not aux_channels:
+        return None
+    parts = {"uv": fr.uv, "depth": fr.depth[..., None]}
+    return np.concatenate([parts[a] for a in aux_channels], -1).astype(np.float32)
+
+
+def aux_tensor(aux: np.ndarray | None) -> torch.Tensor | None:
+    """float32 (H,W,A) -> (1,A,H,W) tensor (None stays None)."""
+    return None if aux is None else torch.from_numpy(aux).permute(2, 0, 1)[None].float()
+
+
 @torch.no_grad()
 def translate(model: torch.nn.Module, rgb: np.ndarray, style: torch.Tensor | None,
               aux: np.ndarray | None = None) -> np.ndarray:
     """uint8 (H,W,3) -> uint8 (H,W,3) through the generator (H, W multiples of size_multiple)."""
-    x = to_input(rgb)
-    a = None if aux is None else torch.from_numpy(aux).permute(2, 0, 1)[None].float()
-    y = model(x, style, a)[0]
+    y = model(to_input(rgb), style, aux_tensor(aux))[0]
     return ((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
 
 
@@ -61,10 +73,7 @@ def build_strip(model_dir: str | Path, seeds: list[int], size: int = 256, frame:
         sim = EndoscopeSimulator(SimConfig(width=size, height=size,
                                            appearances=("sim", "real")), seed=seed)
         fr = list(sim.frames(1, start=frame))[0]
-        aux = None
-        if cfg.aux_channels:
-            parts = {"uv": fr.uv, "depth": fr.depth[..., None]}
-            aux = np.concatenate([parts[a] for a in cfg.aux_channels], -1).astype(np.float32)
+        aux = aux_input(fr, cfg.aux_channels)
         rgb = fr.image("sim")
         outs = [translate(model, rgb, s, aux) for s in styles]
         over = outs[0].copy()

@@ -37,7 +37,7 @@ from sim2real_gan.models.colour import lab_moments, rgb_to_lab
 
 from .data.appearance import hue_matrix
 from .nets import resolve_generator_dir
-from .strip import HELD_OUT_SCENES, to_input
+from .strip import HELD_OUT_SCENES, aux_input, aux_tensor, to_input
 
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
@@ -83,7 +83,9 @@ def _to_rgb(y: torch.Tensor) -> np.ndarray:
     return ((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
 
 
-def _scenes(seeds: list[int], size: int, frame: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _scenes(seeds: list[int], size: int, frame: int, aux_channels: tuple[str, ...]
+            ) -> tuple[list[tuple[torch.Tensor, torch.Tensor | None]], list[np.ndarray]]:
+    """-> ([(sim input (1,3,H,W), aux (1,A,H,W) or None)], [real rendering uint8 (H,W,3)])."""
     from sim2real_gan.sim.config import SimConfig
     from sim2real_gan.sim.simulator import EndoscopeSimulator
 
@@ -92,7 +94,7 @@ def _scenes(seeds: list[int], size: int, frame: int) -> tuple[list[np.ndarray], 
         sim = EndoscopeSimulator(SimConfig(width=size, height=size,
                                            appearances=("sim", "real")), seed=seed)
         fr = list(sim.frames(1, start=frame))[0]
-        sims.append(fr.image("sim"))
+        sims.append((to_input(fr.image("sim")), aux_tensor(aux_input(fr, aux_channels))))
         reals.append(fr.image("real"))
     return sims, reals
 
@@ -113,14 +115,13 @@ def probe(model_dir: str | Path, seeds: list[int], size: int = 256, frame: int =
     model, cfg = load_generator(directory)
     if not cfg.style_dim:
         raise ValueError(f"style_probe: {directory} has no style input (style_dim 0)")
-    if cfg.aux_channels:
-        raise ValueError("style_probe: generators with aux inputs are not supported")
     encoder = load_style_encoder(directory)
     styles = torch.randn(codes, cfg.style_dim, generator=torch.Generator().manual_seed(code_seed))
-    sims, reals = _scenes(seeds, size, frame)
+    sims, reals = _scenes(seeds, size, frame, cfg.aux_channels)
     rows = []
-    for i, rgb in enumerate(sims):
-        outs = model(to_input(rgb).expand(codes, -1, -1, -1), styles)
+    for i, (x, aux) in enumerate(sims):
+        many = None if aux is None else aux.expand(codes, -1, -1, -1)
+        outs = model(x.expand(codes, -1, -1, -1), styles, many)
         means = torch.stack([_moments(o, False)[:3] for o in _to_rgb(outs)])
         rows.append({"seed": seeds[i], "spread": float(outs.std(dim=0).mean()),
                      "code_spread": float(means.std(0).mean())})
@@ -132,11 +133,12 @@ def probe(model_dir: str | Path, seeds: list[int], size: int = 256, frame: int =
     return res
 
 
-def _follow(model: torch.nn.Module, encoder: torch.nn.Module, sims: list[np.ndarray],
-            reals: list[np.ndarray], style_dim: int) -> dict:
+def _follow(model: torch.nn.Module, encoder: torch.nn.Module,
+            sims: list[tuple[torch.Tensor, torch.Tensor | None]], reals: list[np.ndarray],
+            style_dim: int) -> dict:
     """Default style vs encoded reference: distances of the output's moments to each
     reference's, for in-domain and out-of-domain references."""
-    default = [_to_rgb(model(to_input(x), torch.zeros(1, style_dim)))[0] for x in sims]
+    default = [_to_rgb(model(x, torch.zeros(1, style_dim), a))[0] for x, a in sims]
     refs = []
     for j, real in enumerate(reals):
         refs.append(("in_domain", f"real_{j}", j, real))
@@ -146,10 +148,10 @@ def _follow(model: torch.nn.Module, encoder: torch.nn.Module, sims: list[np.ndar
     for group, name, j, ref in refs:
         ref_m = _moments(ref, True)
         code = encoder(to_input(ref))
-        for i, x in enumerate(sims):
+        for i, (x, a) in enumerate(sims):
             if i == j:
                 continue  # a scene is never styled by its own real rendering
-            enc = _to_rgb(model(to_input(x), code))[0]
+            enc = _to_rgb(model(x, code, a))[0]
             table.append({"group": group, "reference": name, "scene": i,
                           "default": _distance(default[i], ref_m),
                           "encoded": _distance(enc, ref_m)})

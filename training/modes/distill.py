@@ -36,7 +36,8 @@ class DistillLosses(PairLosses):
         return cls(adversarial=c.adversarial, adv=c.adv, structure=c.structure,
                    temporal=c.temporal, temporal_feat=c.temporal_feat, semantic=c.semantic,
                    segmenter=c.segmenter, segmenter_steps=c.segmenter_steps,
-                   segmenter_crop=c.segmenter_crop, d_blur=c.d_blur,
+                   segmenter_crop=c.segmenter_crop,
+                   segmenter_jitter=c.segmenter_jitter, d_blur=c.d_blur,
                    l1=c.l1)
 
 

@@ -39,6 +39,7 @@ class PairLosses:
     segmenter: str
     segmenter_steps: int
     segmenter_crop: int
+    segmenter_jitter: float
     d_blur: float
 
 
@@ -91,7 +92,7 @@ class PairMode(Mode):
 
         return segmenter_for(self.pair.segmenter, self.pair.segmenter_steps,
                              self.pair.segmenter_crop, self.cfg.data, self.cfg.seed,
-                             progress).to(device)
+                             progress, self.pair.segmenter_jitter).to(device)
 
     def _feature_block(self, G: nn.Module) -> nn.Module | None:
         if TEMPORAL_FEAT not in self.on:

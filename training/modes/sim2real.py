@@ -57,7 +57,8 @@ class Sim2RealLosses(PairLosses):
         return cls(adversarial=c.adversarial, adv=c.adv, structure=c.structure,
                    temporal=c.temporal, temporal_feat=c.temporal_feat, semantic=c.semantic,
                    segmenter=c.segmenter, segmenter_steps=c.segmenter_steps,
-                   segmenter_crop=c.segmenter_crop, d_blur=c.d_blur, cycle=c.cycle,
+                   segmenter_crop=c.segmenter_crop,
+                   segmenter_jitter=c.segmenter_jitter, d_blur=c.d_blur, cycle=c.cycle,
                    identity=c.identity, style=c.style, content=c.content,
                    ref_style_prob=c.ref_style_prob, ref_stats=c.ref_stats)
 
