@@ -96,6 +96,7 @@ def test_look_stats_follow_colour_and_vignetting() -> None:
 
 def test_synthetic_real_source_delivers_the_content_mask_and_calibration(tmp_path) -> None:
     from sim2real_gan.models.generators import StyleUNetGenerator
+
     from training.data import RealFrames, SimPairs, TranslationDataset, load_source
 
     cfg = load_config("tiny", [*TINY, "data.real.frames=4", "data.sim.frames=4",
