@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .colour import N_MOMENTS, content_weight, lab_moments, lab_to_rgb, rgb_to_lab
+from .colour import BLACK_LEVEL, N_MOMENTS, content_weight, lab_moments, lab_to_rgb, rgb_to_lab
 
 if TYPE_CHECKING:
     from .config import GeneratorConfig
@@ -99,27 +99,32 @@ class StatsConditioning(nn.Module):
     def forward(self, image: torch.Tensor, code: torch.Tensor,
                 weight: torch.Tensor | None = None) -> torch.Tensor:
         """image (B,3,H,W) in [-1,1], code (B,>=6) -> (B,3,H,W) in [-1,1] with (about) the
-        wanted Lab moments over the region ``weight`` (B,1,H,W) (default: the whole image),
-        as a reference's are measured over its content area.
+        wanted Lab moments over the region ``weight`` (B,1,H,W) (default: the whole image)
+        minus its near-black pixels, as a reference's are measured over its content area.
+        Near-black pixels (a cavity the light does not reach, the black background class)
+        stay as they are: the transfer fades out below the footage black level.
 
         The CIELAB transfer runs on a 4x average-pooled copy (1/16 of the pixels); the
         full-resolution image then gets the least-squares affine colour map (3x3 + bias per
         image, as cheap as the colour grade) from the copy to its transferred version. So no
         per-pixel power function runs at full resolution (a full-resolution CIELAB round trip
         doubled the ``rt`` model's CPU time). H and W must be at least 4."""
-        small = F.avg_pool2d(image, POOL)
-        w = None if weight is None else F.avg_pool2d(weight, POOL)
-        rgb = (small + 1) * 0.5
+        rgb_full = (image + 1) * 0.5
+        rgb = F.avg_pool2d(rgb_full, POOL)
+        w = content_weight(rgb)
+        if weight is not None:
+            w = w * F.avg_pool2d(weight, POOL)
         lab = rgb_to_lab(rgb)
         own = lab_moments(lab, w)
         want = self.moments(code)
         gain = (want[:, 3:] / own[:, 3:]).clamp(1.0 / MAX_STD_GAIN, MAX_STD_GAIN)
         lab = (lab - own[:, :3, None, None]) * gain[:, :, None, None] + want[:, :3, None, None]
         m, mx, my = _affine_fit(rgb, lab_to_rgb(lab), w)
-        x = (image + 1) * 0.5 - mx[:, :, None, None]
-        b, _, h, wd = x.shape
-        out = torch.bmm(m, x.reshape(b, 3, h * wd)).reshape(b, 3, h, wd) + my[:, :, None, None]
-        return out.clamp(0.0, 1.0) * 2 - 1
+        b, _, h, wd = image.shape
+        x = (rgb_full - mx[:, :, None, None]).reshape(b, 3, h * wd)
+        out = (torch.bmm(m, x).reshape(b, 3, h, wd) + my[:, :, None, None]).clamp(0.0, 1.0)
+        keep = ((1.5 * BLACK_LEVEL - rgb_full.amax(1, keepdim=True)) / BLACK_LEVEL).clamp(0, 1)
+        return (keep * rgb_full + (1 - keep) * out) * 2 - 1
 
 
 POOL = 4

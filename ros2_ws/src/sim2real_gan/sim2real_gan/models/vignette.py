@@ -4,9 +4,11 @@ Real endoscope footage darkens towards the rim of its circular content area. A f
 convolutional generator cannot know where the rim is, so it is told: ``rim`` (B,1,H,W) is
 each pixel's distance from the centre of the *whole frame* in units of half its shorter side
 (the scope's content area is about r <= 1; corners reach sqrt(2) on a square frame). The
-stage multiplies the output by ``max(1 - k r^p, floor)`` with the strength ``k`` and the
-power ``p`` predicted from the style code: it darkens but never blackens (every pixel keeps
-its label's content visible; the black surround beyond the field stop is not drawn).
+stage multiplies the output by ``max(1 - k min(r, 1)^p, floor)`` with the strength ``k``
+and the power ``p`` predicted from the style code: it darkens towards the rim of the scope's
+view and no further beyond it (the corners of a square frame, black in footage, keep the
+rim's shade), and never below ``FLOOR``: every pixel keeps its label's content visible; the
+black surround beyond the field stop is not drawn.
 
 During training ``rim`` is cropped and flipped with the frame (the crop's place in the
 frame); at run time the input is a whole frame and ``rim_distance`` computes it from the
@@ -25,7 +27,7 @@ import torch
 __all__ = ["N_VIGNETTE", "FLOOR", "rim_distance", "vignette", "vignette_gain"]
 
 N_VIGNETTE = 2     # style parameters of the stage: strength and power
-FLOOR = 0.15       # the darkest gain: vignetted pixels stay visible
+FLOOR = 0.3        # the darkest gain: vignetted pixels stay visible (and segmentable)
 
 
 def rim_distance(image: torch.Tensor) -> torch.Tensor:
@@ -43,7 +45,8 @@ def rim_distance(image: torch.Tensor) -> torch.Tensor:
 
 
 def vignette_gain(rim: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
-    """rim (B,1,H,W), params (B,2) raw style parameters -> gain (B,1,H,W) in [FLOOR, 1].
+    """rim (B,1,H,W), params (B,2) raw style parameters -> gain (B,1,H,W) in [FLOOR, 1]
+    (constant beyond r = 1).
 
     Strength ``k = 0.95 sigmoid(params[:, 0])`` (0.475 at 0: the untrained stage starts
     near a typical scope, whose rim (r 0.85-1) the simulator's ``real`` rendering shows at
@@ -51,7 +54,7 @@ def vignette_gain(rim: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
     power ``p = 2 exp(0.4 tanh(params[:, 1]))`` (1.3 to 3)."""
     k = 0.95 * torch.sigmoid(params[:, 0])
     p = 2.0 * torch.exp(0.4 * torch.tanh(params[:, 1]))
-    r = rim.clamp_min(1e-6)
+    r = rim.clamp(1e-6, 1.0)
     return (1.0 - k[:, None, None, None] * r ** p[:, None, None, None]).clamp(FLOOR, 1.0)
 
 
