@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from sim2real_gan.flow.camera import Camera
 from tqdm import tqdm
 
 from .bag_source import read_bag_part
-from .frames import ArrayFrame, Camera, FileFrame
+from .frames import ArrayFrame, FileFrame
 from .source_data import Part, Sequence_
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from sim2real_gan.artifact.pixels import to_net
 from torch.utils.data import Dataset, Sampler
 
 from .augment import augment_pair, crop_frame
-from .flow import EstimatedFlowFrame
+from .flow_cache import EstimatedFlowFrame
 from .frames import FrameRef
 from .source_data import Sequence_, SourceData
 

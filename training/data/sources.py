@@ -1,13 +1,14 @@
 """Frame sources -> :class:`SourceData` (sequences of :class:`FrameRef`, fields present).
 
 Kinds: ``synthetic`` (the built-in simulator, in process, optional .npz cache), ``bag``
-(rosbag2, MCAP or sqlite3: any recording with a camera image topic, see bag_topics.py and
-bag_source.py), ``folder`` (a folder of images, or a sim folder with ``image/`` and any of
-``flow/ valid/ uv/ depth/ labels/ target/`` matched by file stem), ``video`` (MP4, AVI,
-MKV, ... through OpenCV; decoded once, frames kept in memory).
+(rosbag2, MCAP or sqlite3: any recording with a camera image topic, read by
+``sim2real_gan.io.recording``), ``folder`` (a folder of images, or a sim folder with
+``image/`` and any of ``flow/ valid/ uv/ depth/ labels/ target/`` matched by file stem),
+``video`` (MP4, AVI, MKV, ... through OpenCV; decoded once, frames kept in memory).
 
 A source delivers the fields it has. For the sim role, flow the recording lacks is
-estimated from the images (flow.py); for real footage (video, folder, bag) a content mask
+estimated from the images (``sim2real_gan.flow``, cached by flow_cache.py); for real
+footage (video, folder, bag) a content mask
 hides the black surround and burned-in text (footage_mask.py). One summary line per path
 says what was loaded.
 """
@@ -18,7 +19,8 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .bag_topics import DEFAULT_NAMESPACE
+from sim2real_gan.io.bag_topics import DEFAULT_NAMESPACE
+
 from .builders import BUILDERS, KINDS
 from .footage_mask import MODES as MASK_MODES
 from .footage_mask import attach_mask
@@ -54,7 +56,7 @@ class SourceConfig:
     flow: str = "auto"           # sim: "auto" (recorded, else estimated) | "gt" | "estimate" | "off"
     flow_preset: str = "fast"    # DIS preset of estimated flow: ultrafast | fast | medium
     flow_method: str = "auto"    # "auto": + depth/camera-motion flow when recorded | "dis"
-    tf_frame: str = ""           # bag: /tf frame of the camera; "" = found (tf_poses.py)
+    tf_frame: str = ""           # bag: /tf frame of the camera; "" = found (sim2real_gan.flow.tf_poses)
     tf_convention: str = "auto"  # that frame's axes: "optical" | "body" (x forward) | "auto"
     mask: str = "auto"           # real footage: "auto" (area + text) | "content" | "off" | image
     black_level: float = 20.0    # footage: 8-bit level below which a pixel is surround
@@ -123,7 +125,9 @@ def _flow(cfg: SourceConfig, role: str, seqs: list[Sequence_], fields: tuple[str
     if cfg.flow == "gt":
         raise ValueError(f"data.{role}: flow: gt, but the source has no flow/flow_valid "
                          f"(use flow: auto to estimate it from the images)")
-    from .flow import FlowEstimator, attach_estimated_flow
+    from sim2real_gan.flow import FlowEstimator
+
+    from .flow_cache import attach_estimated_flow
 
     cache = Path(cfg.cache) if cfg.cache else default_cache_dir()
     est = FlowEstimator(cfg.flow_preset, method=cfg.flow_method)
