@@ -13,7 +13,8 @@ turns a field off.
 
 Shared by training (``training.data``), evaluation (``sim2real_gan.eval.own_data``) and
 ``dump``, so a recording is read the same way everywhere. Errors name the option that
-chooses (``option(field)``: the training recipe key by default, a CLI flag for commands).
+chooses or turns off a field's topic (an :data:`Option`: the training recipe keys by default,
+CLI flags for commands).
 """
 
 from __future__ import annotations
@@ -40,13 +41,19 @@ _NOT_COLOUR = {"depth", "seg", "segmentation", "labels", "labels_map", "colored_
                "flow_valid", "uv", "disparity", "ir", "infra1", "infra2"}
 
 
-Option = Callable[[str], str]  # field name -> the option (recipe key or flag) that sets it
+#: (field, off) -> how the user chooses that field's topic (off=False) or turns the field
+#: off (off=True), e.g. ``data.sim.topics.labels`` / ``data.sim.topics.labels: ''``
+Option = Callable[[str, bool], str]
 
 
 def recipe_option(role: str) -> Option:
     """Training recipes choose a topic with ``data.<role>.topics.<field>``."""
-    return lambda name: (f"data.{role}.namespace" if name == "namespace"
-                         else f"data.{role}.topics.{name}")
+    def option(name: str, off: bool) -> str:
+        key = f"data.{role}.topics.{name}"
+        if off:
+            return f"{key}: ''"
+        return f"{key} (or data.{role}.namespace)" if name == "image" else key
+    return option
 
 
 def _ends(topic: str, suffix: str) -> bool:
@@ -89,7 +96,7 @@ def _pick_image(types: dict[str, str], topics: dict[str, str], namespace: str, r
         raise ValueError(f"{where}: no camera image topic (expected a {IMAGE} topic named "
                          f".../image_raw or .../image); its topics: {sorted(types)}")
     raise ValueError(f"{where}: several camera image topics {cands}; choose one with "
-                     f"{option('image')} (or {option('namespace')})")
+                     f"{option('image', False)}")
 
 
 def _find(types: dict[str, str], name: str, ns: str, where: str, option: Option) -> str | None:
@@ -101,7 +108,7 @@ def _find(types: dict[str, str], name: str, ns: str, where: str, option: Option)
                   and any(_ends(t, s) for s in SUFFIXES[name]))
     if len(hits) > 1:
         raise ValueError(f"{where}: several {name} topics {hits}, none under {ns}; choose "
-                         f"with {option(name)} ('' to not use {name})")
+                         f"with {option(name, False)}, or {option(name, True)} to not use it")
     return hits[0] if hits else None
 
 

@@ -238,7 +238,7 @@ def _match(stamps: dict[int, Parts], topics: dict[str, str], where: str,
                 f"{where}: {k} topic {t} never has the header.stamp of an image on "
                 f"{topics['image']} ({len(own)} {k} messages, first stamp "
                 f"{own[0] if own else '-'} ns; first image stamp {images[0]} ns); record "
-                f"them from one simulation step, or set {option(k)} to ''")
+                f"them from one simulation step, or leave {k} out ({option(k, True)})")
     complete = [s for s in images if all(k in stamps[s] for k in topics if k != "camera_info")]
     if len(complete) < len(images):
         log.info("%s: %d of %d image frames dropped (a %s message with their stamp is missing)",
