@@ -262,7 +262,7 @@ def load_sim_clips(path: str | Path, plan: ClipPlan, out: tuple[int, int]) -> Si
             "clips": len(clips), "clip_frames": len(clips[0]), "stride": plan.stride,
             "crop_box": list(framing.box), "labels": "labels" in rec.topics,
             "flow": FLOW_GT if gt else FLOW_ESTIMATED,
-            "flow_note": _flow_note(gt, rec, pose_note, geo, plan),
+            "flow_note": _flow_note(gt, rec, pose_note, geo, plan) + ("" if gt else _label_note(rec)),
             "flow_valid_fraction": float(valid.mean())}
     return SimClips(_stack(loaded, "image"), _stack(loaded, "labels"), _stack(loaded, "depth"),
                     flow, valid, info["flow"], profile["image"], profile.get("depth"), info)
@@ -279,3 +279,9 @@ def _flow_note(gt: bool, rec, pose_note: str, geo: float, plan: ClipPlan) -> str
                       f"{pose_note}); pixels without a surface (depth 0 / +inf) not valid")
     return how + (f"; {pose_note or 'no camera_info + /tf'}, so no depth/camera-motion flow; "
                   "pixels without a surface (depth 0 / +inf) not valid")
+
+
+def _label_note(rec) -> str:
+    return ("; valid only where the flow stays on one label class" if "labels" in rec.topics
+            else "; no labels, so object boundaries count (the number runs higher than with "
+                 "ground-truth flow)")

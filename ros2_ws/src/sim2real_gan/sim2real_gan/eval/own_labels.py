@@ -60,7 +60,7 @@ def split_labels(clips: SimClips, cfg: SegmenterConfig, progress: bool = False
     have no labels or they are not a map of 2..MAX_CLASSES class ids."""
     labels = clips.labels
     if labels is None:
-        return None, "skipped: the bag has no labels topic"
+        return None, "skipped: no labels topic (none found in the bag, or --labels-topic '')"
     ids = np.unique(labels)
     if len(ids) > MAX_CLASSES or len(ids) < 2:
         return None, (f"skipped: the labels topic holds {len(ids)} distinct id(s) in the "

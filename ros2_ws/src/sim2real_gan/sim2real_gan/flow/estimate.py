@@ -33,7 +33,8 @@ import numpy as np
 from .camera import Camera
 from .geometry import depth_pose_flow, fuse
 
-__all__ = ["PRESETS", "METHODS", "VERSION", "FlowEstimator", "fb_consistent"]
+__all__ = ["PRESETS", "METHODS", "VERSION", "FlowEstimator", "fb_consistent",
+           "same_label_footprint"]
 
 PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
            "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
@@ -105,3 +106,31 @@ def fb_consistent(fwd: np.ndarray, bwd: np.ndarray, alpha: float = 0.01,
     bound = alpha * ((fwd ** 2).sum(-1) + (back ** 2).sum(-1)) + beta
     inside = (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
     return (err < bound) & inside
+
+
+def same_label_footprint(labels_t: np.ndarray, labels_t1: np.ndarray,
+                         flow: np.ndarray) -> np.ndarray:
+    """Where the flow stays on one class: the label at x (frame t) equals the labels of all
+    four pixels around x + flow(x) in frame t+1 (the bilinear footprint a warp samples).
+
+    The simulator's ground-truth validity asks for one surface under that footprint; with
+    recorded labels this is the closest check an estimate can make (object boundaries,
+    where a warp blends two surfaces, fail it).
+
+    Args:
+        labels_t, labels_t1: (H,W) integer class ids of frames t and t+1.
+        flow: float32 (H,W,2) forward flow t -> t+1 in pixels.
+    Returns:
+        bool (H,W).
+    """
+    h, w = labels_t.shape
+    x = np.arange(w, dtype=np.float32)[None, :] + flow[..., 0]
+    y = np.arange(h, dtype=np.float32)[:, None] + flow[..., 1]
+    x0 = np.clip(np.floor(x), 0, w - 1).astype(np.intp)
+    y0 = np.clip(np.floor(y), 0, h - 1).astype(np.intp)
+    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    ok = np.ones((h, w), bool)
+    for yy in (y0, y1):
+        for xx in (x0, x1):
+            ok &= labels_t1[yy, xx] == labels_t
+    return ok

@@ -94,7 +94,8 @@ def _pick_image(types: dict[str, str], topics: dict[str, str], namespace: str, r
         return cands[0]
     if not cands:
         raise ValueError(f"{where}: no camera image topic (expected a {IMAGE} topic named "
-                         f".../image_raw or .../image); its topics: {sorted(types)}")
+                         f".../image_raw or .../image, or one chosen with "
+                         f"{option('image', False)}); its topics: {sorted(types)}")
     raise ValueError(f"{where}: several camera image topics {cands}; choose one with "
                      f"{option('image', False)}")
 
