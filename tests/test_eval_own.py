@@ -78,6 +78,27 @@ def test_estimated_flow_of_a_gazebo_bag_scores_like_ground_truth(data) -> None:
     assert 0.5 * gt < est < 1.25 * gt, (est, gt)
 
 
+def test_clips_carry_what_the_bag_records(data) -> None:
+    from sim2real_gan.eval.data import Sequences
+    from sim2real_gan.eval.own_data import ClipPlan, load_sim_clips
+
+    plan = ClipPlan(clips=2, clip_frames=3, profile_frames=5)
+    sim = load_sim_clips(data["sim"], plan, (32, 40))
+    assert sim.rgb.shape == (2, 3, 32, 40, 3) and sim.uv.shape == (2, 3, 32, 40, 2)
+    assert sim.flow.shape == (2, 2, 32, 40, 2) and sim.flow_kind == "ground-truth flow"
+    assert sim.profile["image"].shape == (5, 32, 40, 3) and "uv" in sim.profile
+    gz = load_sim_clips(data["gz"], plan, (32, 40))
+    assert gz.uv is None and gz.depth is not None and gz.info["topics"]["labels"].endswith(
+        "labels_map")
+    with pytest.raises(ValueError, match="model m reads the 'uv' input, which bag gz does not"):
+        Sequences(rgb={"sim": gz.rgb}, where="bag gz").aux("uv", "m")
+    with pytest.raises(ValueError, match="--stride must be 1"):
+        load_sim_clips(data["sim"], ClipPlan(stride=2), (32, 40))
+    est = load_sim_clips(data["sim"], ClipPlan(clips=1, clip_frames=3, stride=2,
+                                               flow="estimate"), (32, 40))
+    assert est.flow_kind == "estimated flow" and est.info["stride"] == 2
+
+
 def _run(out: Path, cache: Path, bag: Path, footage: Path, *extra: str) -> int:
     return main(["evaluate", "--sim-bag", str(bag), "--footage", str(footage), "--model",
                  f"ours={DEFAULT_MODEL}", "--out", str(out), "--profile", "quick", "--size",

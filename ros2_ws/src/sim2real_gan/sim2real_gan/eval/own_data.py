@@ -7,7 +7,7 @@
 - :func:`load_sim_clips`: clips of ``clip_frames`` consecutive frames (every ``stride``-th)
   spread evenly over a rosbag2 recording (``sim2real_gan.io.recording``: any camera bag, a
   Gazebo recording included), framed like the footage, with labels and depth when
-  recorded, and forward flow: the bag's own (``flow`` + ``flow_valid`` topics, stride 1) or
+  recorded (uv too, for models with a neural texture), and forward flow: the bag's own (``flow`` + ``flow_valid`` topics, stride 1) or
   estimated on the framed frames (``sim2real_gan.flow``: DIS + forward-backward check,
   fused with depth/camera-motion flow when depth, camera_info and /tf exist).
 
@@ -143,19 +143,19 @@ class ClipPlan:
 
 @dataclass
 class SimClips:
-    """rgb uint8 (N,T,h,w,3); labels (N,T,h,w) and depth float32 (N,T,h,w) when recorded
-    (else None); flow float32 (N,T-1,h,w,2) forward and valid bool (N,T-1,h,w); flow_kind
-    :data:`FLOW_GT` or :data:`FLOW_ESTIMATED`; profile uint8 (P,h,w,3) a longer consecutive
-    run (P >= 2); info: what was used, for the report."""
+    """rgb uint8 (N,T,h,w,3); labels (N,T,h,w), depth float32 (N,T,h,w) and uv float32
+    (N,T,h,w,2) when recorded (else None); flow float32 (N,T-1,h,w,2) forward and valid bool (N,T-1,h,w); flow_kind
+    :data:`FLOW_GT` or :data:`FLOW_ESTIMATED`; profile: ``image`` uint8 (P,h,w,3) (+ depth,
+    uv) of a longer consecutive run (P >= 2); info: what was used, for the report."""
 
     rgb: np.ndarray
     labels: np.ndarray | None
     depth: np.ndarray | None
+    uv: np.ndarray | None
     flow: np.ndarray
     valid: np.ndarray
     flow_kind: str
-    profile: np.ndarray
-    profile_depth: np.ndarray | None
+    profile: dict[str, np.ndarray]           # image (P,h,w,3), depth/uv when recorded
     info: dict = field(default_factory=dict)
 
 
@@ -184,7 +184,7 @@ def _read(path: str, plan: ClipPlan):
                                 ("depth", plan.depth_topic)) if t is not None}
     if plan.flow == "estimate":
         topics.update(flow="", valid="")
-    rec = read_recording(path, ("labels", "depth", "flow", "valid"), topics, role="sim",
+    rec = read_recording(path, ("labels", "depth", "uv", "flow", "valid"), topics, role="sim",
                          option=option, tf=True)
     if ("flow" in rec.topics) != ("valid" in rec.topics):
         have, miss = ("flow", "flow_valid") if "flow" in rec.topics else ("flow_valid", "flow")
@@ -218,7 +218,7 @@ def _frames(rec, idx: list[int], framing: Framing, channel: int) -> dict[str, np
         stamp = rec.stamps[i]
         fr, where = rec.decode(stamp, channel), rec.frame_where(stamp)
         out.setdefault("image", []).append(framing.image(fr["image"], where))
-        for k in ("labels", "depth", "valid"):
+        for k in ("labels", "depth", "uv", "valid"):
             if k in fr:
                 out.setdefault(k, []).append(framing.nearest(fr[k], f"{where}: {k}"))
         if "flow" in fr:
@@ -265,7 +265,7 @@ def load_sim_clips(path: str | Path, plan: ClipPlan, out: tuple[int, int]) -> Si
             "flow_note": _flow_note(gt, rec, pose_note, geo, plan) + ("" if gt else _label_note(rec)),
             "flow_valid_fraction": float(valid.mean())}
     return SimClips(_stack(loaded, "image"), _stack(loaded, "labels"), _stack(loaded, "depth"),
-                    flow, valid, info["flow"], profile["image"], profile.get("depth"), info)
+                    _stack(loaded, "uv"), flow, valid, info["flow"], profile, info)
 
 
 def _flow_note(gt: bool, rec, pose_note: str, geo: float, plan: ClipPlan) -> str:

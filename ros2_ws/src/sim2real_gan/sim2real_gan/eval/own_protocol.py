@@ -156,7 +156,8 @@ def _prepare(cfg: OwnConfig, cache_dir: Path | None, progress: bool
     labels, label_note = split_labels(clips, cfg.segmenter, progress)
     if labels is None:
         log.warning("label preservation %s", label_note)
-    seqs = Sequences(rgb={"sim": clips.rgb}, depth=clips.depth, where=f"bag {cfg.sim_bag}")
+    seqs = Sequences(rgb={"sim": clips.rgb}, depth=clips.depth, uv=clips.uv,
+                     where=f"bag {cfg.sim_bag}")
     reference = {"kid_footage_halves": halves.kid, "fid_footage_halves": halves.fid,
                  "feature_net": feat_path.name, "flow": clips.flow_kind}
     reference["label_preservation"] = labels.describe() if labels else {"note": label_note}
@@ -177,9 +178,8 @@ def run_own_protocol(methods: list[Method], cfg: OwnConfig, cache_dir: Path | No
     picks = [(i, j) for i in range(n) for j in (0, t - 1)][: cfg.samples]
     take = tuple(np.array(p) for p in zip(*picks, strict=True))
     samples: dict[str, np.ndarray] = {}
-    prof = Sequences(rgb={"sim": clips.profile[None]},
-                     depth=None if clips.profile_depth is None else clips.profile_depth[None],
-                     where=ctx.seqs.where)
+    extra = {k: clips.profile[k][None] for k in ("depth", "uv") if k in clips.profile}
+    prof = Sequences(rgb={"sim": clips.profile["image"][None]}, where=ctx.seqs.where, **extra)
     profiles: dict[str, np.ndarray] = {}
     results: dict[str, dict] = {}
     for m in tqdm(methods, desc="methods", disable=not progress):
