@@ -48,7 +48,8 @@ def test_framing_crops_to_the_aspect_and_scales_flow_and_cameras() -> None:
     assert np.allclose([fu / fw, fv / fw], [(x + 0.5) * 32 / 48 - 0.5, (y + 0.5) * 32 / 48 - 0.5])
     with pytest.raises(ValueError, match="expected 64x48"):
         fr.image(img[:40])
-    assert eval_size(64, (90, 120)) == (48, 64) and content_box(np.eye(4, dtype=bool)) == (0, 0, 4, 4)
+    assert eval_size(64, (90, 120)) == (48, 64)
+    assert content_box(np.eye(4, dtype=bool)) == (0, 0, 4, 4)
     with pytest.raises(ValueError, match="multiple of 8"):
         eval_size(60, (10, 10))
 

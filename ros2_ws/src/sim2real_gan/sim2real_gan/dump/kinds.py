@@ -3,18 +3,17 @@
 The kind is told from the topic's name (the names ``io.bag_topics`` knows: Gazebo's,
 ``simulate``'s, ``stereo_image_proc``'s) and the first message's encoding:
 
-| kind | from | files per message (``<i>`` = ``NNNNNN_<stamp ns>``) |
-|---|---|---|
-| ``colour`` | 8-bit rgb/bgr/rgba/bgra/mono, name not a label/mask/depth | ``<i>.png`` (RGB) |
-| ``labels`` | name ``segmentation``, ``labels_map``, ``seg``, ``labels`` | ``<i>.png`` raw class ids (8- or 16-bit, one channel), ``<i>_color.png`` |
-| ``mask`` | name ``flow_valid``, ``disparity_valid``, ``*_valid``, ``mask`` | ``<i>.png`` as stored (0/255) |
-| ``depth`` | name ``depth``, or 16UC1/32FC1 otherwise unnamed | ``<i>.npz`` (``depth``), ``<i>.png`` picture |
-| ``disparity`` | name ``disparity`` (Image or stereo_msgs/DisparityImage) | ``<i>.npz`` (``disparity``), ``<i>.png`` |
-| ``uv`` | 2-channel float named ``uv`` (surface coordinates in [0,1]) | ``<i>.npz`` (``uv``), ``<i>.png`` (u red, v green) |
-| ``flow`` | any other 2-channel float (``flow``, ...) | ``<i>.npz`` (``flow``), ``<i>.png`` colour wheel |
+- ``colour``: 8-bit rgb/bgr/rgba/bgra/mono, the name not a label/mask/depth: ``<i>.png``;
+- ``labels`` (a name part ``segmentation``, ``labels_map``, ``seg``, ``labels``, ...):
+  ``<i>.png`` raw class ids (8- or 16-bit, one channel) and ``<i>_color.png``;
+- ``mask`` (``flow_valid``, ``disparity_valid``, ``*_valid``, ``mask``): ``<i>.png`` as stored;
+- ``depth`` (a name part ``depth``, or an unnamed 16UC1/32FC1), ``disparity`` (Image or
+  stereo_msgs/DisparityImage named ``disparity``), ``uv`` (2-channel, named ``uv``) and
+  ``flow`` (other 2-channel float): ``<i>.npz`` (the values under the kind's name) and a
+  ``<i>.png`` picture (``visual.py``).
 
-A 3-channel labels image (Gazebo's ``labels_map``) keeps channel ``label_channel`` (0 by
-default; Gazebo's panoptic mode: 2) as the class ids.
+with ``<i>`` = ``NNNNNN_<stamp ns>``. A 3-channel labels image (Gazebo's ``labels_map``)
+keeps channel ``label_channel`` (0 by default; Gazebo's panoptic mode: 2) as the class ids.
 """
 
 from __future__ import annotations

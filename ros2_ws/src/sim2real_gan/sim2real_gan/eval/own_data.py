@@ -6,9 +6,9 @@
   evaluation size (:mod:`.framing`).
 - :func:`load_sim_clips`: clips of ``clip_frames`` consecutive frames (every ``stride``-th)
   spread evenly over a rosbag2 recording (``sim2real_gan.io.recording``: any camera bag, a
-  Gazebo recording included), framed like the footage, with labels and depth when
-  recorded (uv too, for models with a neural texture), and forward flow: the bag's own (``flow`` + ``flow_valid`` topics, stride 1) or
-  estimated on the framed frames (``sim2real_gan.flow``: DIS + forward-backward check,
+  Gazebo recording included), framed like the footage, with labels, depth and uv (for
+  models with a neural texture) when recorded, and forward flow: the bag's own (``flow`` +
+  ``flow_valid`` topics, stride 1) or estimated on the framed frames (``sim2real_gan.flow``: DIS + forward-backward check,
   fused with depth/camera-motion flow when depth, camera_info and /tf exist).
 
 Errors are one line naming the file or topic and what was expected.
@@ -144,9 +144,10 @@ class ClipPlan:
 @dataclass
 class SimClips:
     """rgb uint8 (N,T,h,w,3); labels (N,T,h,w), depth float32 (N,T,h,w) and uv float32
-    (N,T,h,w,2) when recorded (else None); flow float32 (N,T-1,h,w,2) forward and valid bool (N,T-1,h,w); flow_kind
-    :data:`FLOW_GT` or :data:`FLOW_ESTIMATED`; profile: ``image`` uint8 (P,h,w,3) (+ depth,
-    uv) of a longer consecutive run (P >= 2); info: what was used, for the report."""
+    (N,T,h,w,2) when recorded (else None); flow float32 (N,T-1,h,w,2) forward and valid
+    bool (N,T-1,h,w); flow_kind :data:`FLOW_GT` or :data:`FLOW_ESTIMATED`; profile:
+    ``image`` uint8 (P,h,w,3) (+ depth, uv) of a longer consecutive run (P >= 2); info:
+    what was used, for the report."""
 
     rgb: np.ndarray
     labels: np.ndarray | None
@@ -245,43 +246,41 @@ def load_sim_clips(path: str | Path, plan: ClipPlan, out: tuple[int, int]) -> Si
     framing = Framing.centre(native, out)
     clips, prof = _choose(rec, plan)
     loaded = [_frames(rec, c, framing, plan.label_channel) for c in clips]
-    geo, pose_note = 0.0, ""
     if gt:
         flow = np.stack([c["flow"][:-1] for c in loaded])
         valid = np.stack([c["valid"][:-1] for c in loaded])
+        note = f"recorded: {rec.topics['flow']} + {rec.topics['valid']}"
     else:
         cams, pose_note = rec.cameras() if "depth" in rec.topics else (None, "")
         est = [estimate_clip_flow(c, None if cams is None else
                                   [framing.camera(cams[i]) for i in idx], plan.flow_preset)
                for c, idx in zip(loaded, clips, strict=True)]
         flow, valid = np.stack([e[0] for e in est]), np.stack([e[1] for e in est])
-        geo = float(np.mean([e[2] for e in est]))
+        note = _estimated_note(rec, pose_note, float(np.mean([e[2] for e in est])), plan)
     profile = _frames(rec, prof, framing, plan.label_channel)
     info = {"path": str(path), "topics": dict(rec.topics), "native_size": list(native),
             "frames_in_bag": rec.images, "frames_matched": len(rec.stamps), "fps": rec.fps,
             "clips": len(clips), "clip_frames": len(clips[0]), "stride": plan.stride,
             "crop_box": list(framing.box), "labels": "labels" in rec.topics,
             "flow": FLOW_GT if gt else FLOW_ESTIMATED,
-            "flow_note": _flow_note(gt, rec, pose_note, geo, plan) + ("" if gt else _label_note(rec)),
+            "flow_note": note,
             "flow_valid_fraction": float(valid.mean())}
     return SimClips(_stack(loaded, "image"), _stack(loaded, "labels"), _stack(loaded, "depth"),
                     _stack(loaded, "uv"), flow, valid, info["flow"], profile, info)
 
 
-def _flow_note(gt: bool, rec, pose_note: str, geo: float, plan: ClipPlan) -> str:
-    if gt:
-        return f"recorded: {rec.topics['flow']} + {rec.topics['valid']}"
+def _estimated_note(rec, pose_note: str, geo: float, plan: ClipPlan) -> str:
+    """How the flow was estimated and which pixels count (for the report)."""
     how = f"DIS ({plan.flow_preset}) + forward-backward check on the framed sim frames"
     if "depth" not in rec.topics:
-        return how + "; no depth topic, so no depth/camera-motion flow"
-    if geo > 0:
-        return how + (f", fused with depth/camera-motion flow ({100 * geo:.0f}% of pixels; "
-                      f"{pose_note}); pixels without a surface (depth 0 / +inf) not valid")
-    return how + (f"; {pose_note or 'no camera_info + /tf'}, so no depth/camera-motion flow; "
-                  "pixels without a surface (depth 0 / +inf) not valid")
-
-
-def _label_note(rec) -> str:
-    return ("; valid only where the flow stays on one label class" if "labels" in rec.topics
-            else "; no labels, so object boundaries count (the number runs higher than with "
-                 "ground-truth flow)")
+        how += "; no depth topic, so no depth/camera-motion flow"
+    elif geo > 0:
+        how += (f", fused with depth/camera-motion flow ({100 * geo:.0f}% of pixels; "
+                f"{pose_note}); pixels without a surface (depth 0 / +inf) not valid")
+    else:
+        how += (f"; {pose_note or 'no camera_info + /tf'}, so no depth/camera-motion flow; "
+                "pixels without a surface (depth 0 / +inf) not valid")
+    if "labels" in rec.topics:
+        return how + "; valid only where the flow stays on one label class"
+    return how + ("; no labels, so object boundaries count (the number runs higher than with "
+                  "ground-truth flow)")

@@ -191,7 +191,8 @@ class Recording:
         poses = [self.tf.pose(name, s) for s in self.stamps]
         missing = sum(p is None for p in poses)
         if missing:
-            return None, f"camera pose: /tf frame {name} has no transform near {missing} image stamps"
+            return None, (f"camera pose: /tf frame {name} has no transform near {missing} "
+                          f"image stamps")
         return ([Camera(k, optical_pose(p, name, convention), size) for p in poses],
                 f"camera pose from /tf frame {name}")
 
