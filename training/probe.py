@@ -4,8 +4,8 @@ training. Cheap by construction: bag metadata and one image message, a folder li
 one image, a video's header.
 
 It follows the data layer's rules (training/data): bag topics as
-``bag_topics.resolve_topics`` finds them, folder subfolders, and for the sim role flow
-that is recorded or, with ``flow: auto|estimate``, estimated from the images. The trainer
+``sim2real_gan.io.bag_topics.resolve_topics`` finds them, folder subfolders, and for the sim
+role flow that is recorded or, with ``flow: auto|estimate``, estimated from the images. The trainer
 checks the loaded source's fields again (training/fields.py).
 """
 
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
+from sim2real_gan.io.bag_topics import resolve_topics
 
-from .data.bag_topics import resolve_topics
 from .data.frames import FIELDS
 from .data.sources import SourceConfig
 
