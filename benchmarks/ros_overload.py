@@ -61,7 +61,9 @@ def _qos(reliable: bool, depth: int) -> Any:
 
 
 def _emit(tag: str, payload: dict[str, Any]) -> None:
-    print(f"{tag} {json.dumps(payload)}", flush=True)
+    """One tagged JSON line on stdout in one write (the ROS logger shares the pipe)."""
+    sys.stdout.flush()
+    os.write(sys.stdout.fileno(), f"{tag} {json.dumps(payload)}\n".encode())
 
 
 # ---- role: publisher ---------------------------------------------------------------------
@@ -95,7 +97,7 @@ def publish_role(args: argparse.Namespace) -> int:
     import rclpy
     from sensor_msgs.msg import CameraInfo, Image
 
-    rclpy.init()
+    rclpy.init(args=["ros_overload_publish"])  # not sys.argv: no ROS arguments there
     node = rclpy.create_node("overload_camera")
     qos = _qos(args.pub_qos == "reliable", 10)
     pubs = {t: node.create_publisher(CameraInfo if t == "camera_info" else Image,
@@ -224,24 +226,30 @@ class Child:
                                      text=True, bufsize=1, start_new_session=True)
         self.tagged: dict[str, list[dict[str, Any]]] = {}
         self.lines: list[str] = []
+        self.unparsed = 0  # tagged lines mangled by interleaved output (reported)
         self.active = threading.Event()
         self._log = open(log_path, "w") if log_path else None  # noqa: SIM115
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
     def _read(self) -> None:
+        decoder = json.JSONDecoder()
         for line in self.proc.stdout:
             if self._log:
                 self._log.write(line)
-            tag, _, rest = line.partition(" ")
-            if tag.startswith("OVERLOAD_"):
-                self.tagged.setdefault(tag, []).append(json.loads(rest))
-                if tag == "OVERLOAD_START":
-                    self.active.set()
-            else:
+            at = line.find("OVERLOAD_")
+            if at < 0:
                 self.lines.append(line.rstrip())
                 if line.rstrip().endswith("]: active"):
                     self.active.set()
+                continue
+            tag, _, rest = line[at:].partition(" ")
+            try:  # a log line of the child may have landed after it on the same line
+                self.tagged.setdefault(tag, []).append(decoder.raw_decode(rest)[0])
+            except ValueError:
+                self.unparsed += 1
+            if tag == "OVERLOAD_START":
+                self.active.set()
         if self._log:
             self._log.close()
         self.active.set()  # exited: wake the waiter (it checks poll())
@@ -361,7 +369,8 @@ def one_run(args: argparse.Namespace, probe_node: Any, index: int) -> dict[str, 
                      node.tagged.get("OVERLOAD_NODE", []), probe.received, args.silent_s)
     status = [ln for ln in node.lines if "published" in ln and "latency" in ln]
     result.update(run=index, rss_mib=[round(rss0, 1), round(rss1, 1)], exit_codes=[
-        pub_code, node_code], node_params=args.node_param, last_status=status[-1:])
+        pub_code, node_code], node_params=args.node_param, last_status=status[-1:],
+        unparsed_reports=node.unparsed + pub.unparsed)
     return result
 
 
@@ -406,7 +415,7 @@ def run_role(args: argparse.Namespace) -> int:
         raise SystemExit(f"--log-dir {args.log_dir} exists; give a new folder")
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     os.environ["ROS_DOMAIN_ID"] = str(args.domain_id)
-    rclpy.init()
+    rclpy.init(args=["ros_overload"])  # not sys.argv: "qos:=reliable" is for the node
     probe_node = rclpy.create_node("overload_probe")
     executor = SingleThreadedExecutor()
     executor.add_node(probe_node)
