@@ -9,7 +9,10 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+
+from training.losses import temporal_loss
 from training.structure import structure_loss
+from training.warp import warp
 
 
 def _pair(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -39,3 +42,27 @@ def test_structure_loss_is_float32_under_autocast(dtype: torch.dtype) -> None:
 def test_structure_loss_keeps_float64() -> None:
     x, y = _pair(1)
     assert structure_loss(x.double(), y.double()).dtype == torch.float64
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_warp_of_low_precision_image_keeps_pixels_in_place(dtype: torch.dtype) -> None:
+    """A generator output under AMP is bf16/fp16: zero flow must return it unchanged, and a
+    sub-pixel flow must sample where float32 samples (the grid stays float32)."""
+    g = torch.Generator().manual_seed(2)
+    img = (torch.rand(2, 3, 64, 96, generator=g) * 2 - 1).to(dtype)
+    zero = torch.zeros(2, 2, 64, 96)
+    out, inside = warp(img, zero)
+    assert out.dtype == torch.float32 and bool(inside.all())
+    assert (out - img.float()).abs().max() < 1e-5
+    flow = torch.full((2, 2, 64, 96), 0.3)
+    ref, _ = warp(img.double(), flow.double())
+    assert (warp(img, flow)[0].double() - ref).abs().max() < 1e-5
+
+
+def test_temporal_loss_of_identical_bf16_outputs_is_zero() -> None:
+    g = torch.Generator().manual_seed(3)
+    out = (torch.rand(2, 3, 64, 64, generator=g) * 2 - 1).bfloat16()
+    valid = torch.ones(2, 1, 64, 64)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss = temporal_loss(out, out.clone(), torch.zeros(2, 2, 64, 64), valid)
+    assert loss.item() < 1e-6
