@@ -277,6 +277,7 @@ def run_benchmark(cfg: BenchConfig, progress: bool = True) -> tuple[list[BenchRo
     from tqdm import tqdm
 
     from .benchmark_engine import engine_step, precision
+    from .runtime.backends import BackendUnavailable
 
     backends, skipped = _backends(cfg)
     if cfg.threads:  # the peak is measured with the thread count the backends get
@@ -292,9 +293,17 @@ def run_benchmark(cfg: BenchConfig, progress: bool = True) -> tuple[list[BenchRo
         translators: dict[tuple[str, str], object] = {}
         for backend, name, (h, w) in tqdm(cells, desc="bench", disable=not progress):
             key = (backend, name)
+            if backend in skipped:
+                continue
             if key not in translators:
                 translators.clear()  # one model resident at a time
-                translators[key] = _translator(backend, name, artifacts, cfg)
+                try:
+                    translators[key] = _translator(backend, name, artifacts, cfg)
+                except BackendUnavailable as exc:  # listed as able to start, but did not
+                    if not cfg.skip_unavailable:
+                        raise
+                    skipped[backend] = str(exc)
+                    continue
             t = translators[key]
             if name not in gmacs:
                 gmacs[name] = _gmac(name, artifacts, 64, 64)
