@@ -167,8 +167,11 @@ def _train(r: Runner, plan: Plan, work: Path, sims: list[Path], films: list[Path
     argv = [*CLI, "train", "--config", "base_footage", "--out", str(run_dir)]
     for s in sets:
         argv += ["--set", s]
-    r.run("train", [argv], plan.train_cap_s, reserve_s=200,
-          note=f"base_footage, {plan.steps} steps, batch {plan.batch}")
+    note = f"base_footage, {plan.steps} steps, batch {plan.batch}"
+    st = r.run("train", [argv], plan.train_cap_s, reserve_s=200, note=note)
+    if st.result.startswith("failed") and plan.workers:  # e.g. DataLoader workers' shm
+        r.run("train again", [[*argv, "--force", "--set", "data.workers=0"]],
+              plan.train_cap_s, reserve_s=200, note=note + ", DataLoader workers 0")
     return run_dir
 
 
