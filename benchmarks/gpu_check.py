@@ -62,13 +62,13 @@ GPU = Plan(sim_size=512, footage=(1024, 576), real_size=(512, 910), clips=6, fra
            steps=300, batch=4, workers=8, segmenter_steps=100, bench_sizes="512x512,1920x1080",
            bench_backends=GPU_BACKENDS,
            bench_args=["--iters", "300", "--warmup", "10", "--max-seconds", "3"],
-           check_backends="torch-cuda,onnxruntime-cuda", budget_s=540, train_cap_s=240)
-DRY = Plan(sim_size=96, footage=(168, 96), real_size=(96, 168), clips=2, frames=6, steps=3,
-           batch=2, workers=0, segmenter_steps=2, bench_sizes="96x96,168x96",
+           check_backends="torch-cuda,onnxruntime-cuda", budget_s=480, train_cap_s=200)
+DRY = Plan(sim_size=96, footage=(168, 96), real_size=(96, 168), clips=2, frames=4, steps=3,
+           batch=2, workers=0, segmenter_steps=2, bench_sizes="64x64,112x64",
            bench_backends="onnxruntime-cpu,torch-cpu," + GPU_BACKENDS,
            bench_args=["--iters", "3", "--warmup", "1", "--max-seconds", "0.5", "--threads", "1"],
-           check_backends="torch-cpu,torch-cuda,onnxruntime-cuda", budget_s=540,
-           train_cap_s=240, extra_train=["threads=1", "loss.segmenter_crop=0"])
+           check_backends="torch-cpu,torch-cuda,onnxruntime-cuda", budget_s=480,
+           train_cap_s=200, extra_train=["threads=1", "loss.segmenter_crop=0"])
 
 
 class Runner:
@@ -87,7 +87,7 @@ class Runner:
         then SIGKILL 60 s later. Returns the stage (rc: worst exit status)."""
         timeout = min(cap_s, self.left() - reserve_s)
         if timeout < 5:
-            return self._add(Stage(name, "skipped", 0.0, note="no time left"))
+            return self.add(Stage(name, "skipped", 0.0, note="no time left"))
         print(f"gpu_check: {name} (up to {timeout:.0f} s)", flush=True)
         t0 = time.monotonic()
         with self.log.open("a", encoding="utf-8") as out:
@@ -104,7 +104,7 @@ class Runner:
             f"timed out (exit {rc})" if timed_out else f"failed (exit {rc})")
         last = self._last_line(start)
         note = f"{note}; {last}" if note and result != "ok" else (note or last)
-        return self._add(Stage(name, result, time.monotonic() - t0, rc, note))
+        return self.add(Stage(name, result, time.monotonic() - t0, rc, note))
 
     def _last_line(self, offset: int) -> str:
         """The stage's last output line (a failure's error, pytest's summary), for notes."""
@@ -114,7 +114,7 @@ class Runner:
         last = next((ln.strip() for ln in reversed(tail) if ln.strip()), "")
         return last.replace("|", "/")[:200]
 
-    def _add(self, stage: Stage) -> Stage:
+    def add(self, stage: Stage) -> Stage:
         self.stages.append(stage)
         print(f"gpu_check: {stage.name}: {stage.result} in {stage.seconds:.1f} s", flush=True)
         return stage
@@ -178,7 +178,7 @@ def _train(r: Runner, plan: Plan, work: Path, sims: list[Path], films: list[Path
 def _export(r: Runner, run_dir: Path, work: Path) -> Path | None:
     latest = run_dir / "checkpoints" / "latest"
     if not latest.is_file():
-        r.stages.append(Stage("export", "skipped", 0.0, note="no checkpoint"))
+        r.add(Stage("export", "skipped", 0.0, note="no checkpoint"))
         return None
     art = work / "base_footage"
     ckpt = run_dir / "checkpoints" / latest.read_text(encoding="utf-8").strip()
@@ -199,7 +199,7 @@ def _check_and_bench(r: Runner, plan: Plan, art: Path | None, work: Path, out: P
     model = ["--model", str(art)] if art is not None else ["--presets", "base"]
     r.run("bench", [[*CLI, "bench", *model, "--backends", plan.bench_backends,
                      "--skip-unavailable", "--resolutions", plan.bench_sizes, *plan.bench_args,
-                     "--json", str(work / "bench.json")]], 240,
+                     "--json", str(work / "bench.json")]], 200,
           note="" if art is not None else "random base weights (no exported model)")
 
 

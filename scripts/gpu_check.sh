@@ -23,8 +23,10 @@ if [ "$dry" != 1 ]; then
   wheels=()
   for w in .whl/*.whl; do [ -e "$w" ] && wheels+=("$w"); done
   # Wheels over the 64 MiB a call carries arrive in parts over earlier calls of the same
-  # warm machine (docs/benchmarks.md "GPU check"): NAME.whl.partNN + NAME.whl.sha256.
-  mkdir -p /tmp/gpu_whl
+  # warm machine (docs/benchmarks.md "GPU check"): NAME.whl.partNN + NAME.whl.sha256, kept
+  # in /tmp/gpu_parts there; parts carried with this call in .whl/ join them.
+  mkdir -p /tmp/gpu_whl /tmp/gpu_parts
+  for f in .whl/*.whl.part* .whl/*.whl.sha256; do [ -e "$f" ] && cp "$f" /tmp/gpu_parts/; done
   for sum in /tmp/gpu_parts/*.whl.sha256; do
     [ -e "$sum" ] || continue
     whl=/tmp/gpu_whl/$(basename "${sum%.sha256}")

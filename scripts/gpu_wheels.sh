@@ -4,8 +4,9 @@
 # safetensors, PyYAML, tqdm, torchmetrics, tensorboard, pytest: docs/benchmarks.md "GPU check").
 #   bash scripts/gpu_wheels.sh            # .whl/: rosbags and its needs, about 6 MB (carry it)
 #   bash scripts/gpu_wheels.sh ort-gpu    # /tmp/gpu_parts_here/: onnxruntime-gpu 1.30.0 (CUDA 13,
-#                                         # 247 MB) cut into 45 MB parts + its sha256, for the
-#                                         # part-by-part carry of docs/benchmarks.md (optional)
+#                                         # 247 MB) cut into 45 MiB parts + its sha256, for the
+#                                         # part-by-part carry of docs/benchmarks.md (optional):
+#                                         # one part at a time into .whl/, one call each
 set -euo pipefail
 cd "$(dirname "$0")/.."
 platforms=(--only-binary=:all: --python-version 3.12 --implementation cp

@@ -69,18 +69,18 @@ def test_dry_run_end_to_end(tmp_path: Path) -> None:
     assert all(s["result"] == "ok" for s in doc["stages"]), doc["stages"]
     assert any("trained steps 1-3" in ln for ln in doc["train_log"])
     check = {(r["backend"], r["resolution"]): r for r in doc["check"]["rows"]}
-    assert set(check) == {("torch-cpu", "96x96"), ("torch-cpu", "168x96")}
+    assert set(check) == {("torch-cpu", "64x64"), ("torch-cpu", "112x64")}
     assert all(r["follows_input"] and r["max"] <= 2 for r in check.values())
     rows = {(r["backend"], r["preset"], r["width"]) for r in doc["bench"]["rows"]}
     assert rows == {(b, m, w) for b, m in [("onnxruntime-cpu", "base_footage"),
                                            ("torch-cpu", "base_footage"),
                                            ("torch-eager-fp32-cpu", "cyclegan")]
-                    for w in (96, 168)}
+                    for w in (64, 112)}
     assert set(doc["bench"]["info"]["skipped"]) == {"torch-cuda", "onnxruntime-cuda",
                                                     "tensorrt-cuda"}
     md = (out / "gpu_check.md").read_text()
     assert "Dry run" in md and "- skipped tensorrt-cuda: TensorRT is not installed" in md
-    assert "| onnxruntime-cpu | base_footage | fp32 | 96x96 |" in md
+    assert "| onnxruntime-cpu | base_footage | fp32 | 64x64 |" in md
     assert (out / "check.jpg").stat().st_size > 1000
     assert "gpu_check: bench: ok" in proc.stdout
     # a second run into the same folder is refused: it would overwrite the first one's files
