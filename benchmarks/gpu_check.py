@@ -82,9 +82,10 @@ class Runner:
         return self.deadline - time.monotonic()
 
     def run(self, name: str, argvs: list[list[str]], cap_s: float, reserve_s: float = 0.0,
-            note: str = "", cwd: Path | None = None) -> Stage:
+            note: str = "", cwd: Path | None = None, last_line: bool = False) -> Stage:
         """Run ``argvs`` in parallel; past min(cap, time left - reserve) each gets SIGTERM,
-        then SIGKILL 60 s later. Returns the stage (rc: worst exit status)."""
+        then SIGKILL 60 s later. Returns the stage (rc: worst exit status). The note gets
+        the stage's last output line when it did not end ok, or with ``last_line``."""
         timeout = min(cap_s, self.left() - reserve_s)
         if timeout < 5:
             return self.add(Stage(name, "skipped", 0.0, note="no time left"))
@@ -102,8 +103,8 @@ class Runner:
         rc = max(rcs, key=abs)
         result = "ok" if rc == 0 and not timed_out else (
             f"timed out (exit {rc})" if timed_out else f"failed (exit {rc})")
-        last = self._last_line(start)
-        note = f"{note}; {last}" if note and result != "ok" else (note or last)
+        if result != "ok" or last_line:
+            note = "; ".join(n for n in (note, self._last_line(start)) if n)
         return self.add(Stage(name, result, time.monotonic() - t0, rc, note))
 
     def _last_line(self, offset: int) -> str:
@@ -190,7 +191,7 @@ def _export(r: Runner, run_dir: Path, work: Path) -> Path | None:
 def _check_and_bench(r: Runner, plan: Plan, art: Path | None, work: Path, out: Path) -> None:
     tests = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
              "tests/test_runtime_cuda.py"]
-    r.run("cuda tests", [tests], 150, reserve_s=130, cwd=ROOT)
+    r.run("cuda tests", [tests], 150, reserve_s=130, cwd=ROOT, last_line=True)
     if art is not None:
         r.run("check", [[*STEPS, "check", str(art), str(work / "check.json"),
                          "--sizes", plan.bench_sizes,
