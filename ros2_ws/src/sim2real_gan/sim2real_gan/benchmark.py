@@ -270,13 +270,31 @@ def _device_names(devices: list[str]) -> dict[str, str]:
             or platform.machine() for d in devices}
 
 
+def _measure(t, backend: str, name: str, h: int, w: int, gmac_64: float, peak: float,
+             cfg: BenchConfig) -> BenchRow:
+    """One cell: engine and message path (and the batch path when asked) of translator t."""
+    from .benchmark_engine import engine_step, precision
+
+    rgb = _synthetic_frame(h, w)
+    engine = time_calls(engine_step(t, h, w), cfg)
+    message = time_calls(_message_path(t, rgb), cfg)
+    gmac = gmac_64 * (h * w) / (64 * 64)
+    row = BenchRow(backend, name, h, w, gmac, engine, message, 2 * gmac * engine.fps / peak,
+                   precision=precision(t), peak_gflops=peak)
+    if cfg.batch > 0:
+        frames = np.stack([rgb] * cfg.batch)
+        tb = time_calls(lambda: t.translate_batch(frames), cfg)
+        row.batch, row.batch_fps = cfg.batch, cfg.batch * tb.fps
+    log.debug("%s", row)
+    return row
+
+
 def run_benchmark(cfg: BenchConfig, progress: bool = True) -> tuple[list[BenchRow], dict]:
     """Measure every cell; returns the rows and run info (peaks, threads, backends, the
     named backends skipped and why)."""
     import torch
     from tqdm import tqdm
 
-    from .benchmark_engine import engine_step, precision
     from .runtime.backends import BackendUnavailable
 
     backends, skipped = _backends(cfg)
@@ -289,38 +307,24 @@ def run_benchmark(cfg: BenchConfig, progress: bool = True) -> tuple[list[BenchRo
     with tempfile.TemporaryDirectory(prefix="s2r-bench-") as tmp:
         artifacts = ({k: Path(v) for k, v in cfg.models.items()} if cfg.models
                      else _prepare_artifacts(cfg.presets, Path(tmp)))
-        cells = list(_cells(cfg, backends, list(artifacts)))
         translators: dict[tuple[str, str], object] = {}
-        for backend, name, (h, w) in tqdm(cells, desc="bench", disable=not progress):
-            key = (backend, name)
+        for backend, name, (h, w) in tqdm(list(_cells(cfg, backends, list(artifacts))),
+                                          desc="bench", disable=not progress):
             if backend in skipped:
                 continue
-            if key not in translators:
+            if (backend, name) not in translators:
                 translators.clear()  # one model resident at a time
                 try:
-                    translators[key] = _translator(backend, name, artifacts, cfg)
+                    translators[(backend, name)] = _translator(backend, name, artifacts, cfg)
                 except BackendUnavailable as exc:  # listed as able to start, but did not
                     if not cfg.skip_unavailable:
                         raise
                     skipped[backend] = str(exc)
                     continue
-            t = translators[key]
             if name not in gmacs:
                 gmacs[name] = _gmac(name, artifacts, 64, 64)
-            rgb = _synthetic_frame(h, w)
-            engine = time_calls(engine_step(t, h, w), cfg)
-            message = time_calls(_message_path(t, rgb), cfg)
-            gmac = gmacs[name] * (h * w) / (64 * 64)
-            peak = peaks["cuda" if backend.endswith("cuda") else "cpu"]
-            row = BenchRow(backend, name, h, w, gmac, engine, message,
-                           2 * gmac * engine.fps / peak, precision=precision(t),
-                           peak_gflops=peak)
-            if cfg.batch > 0:
-                frames = np.stack([rgb] * cfg.batch)
-                tb = time_calls(lambda t=t, frames=frames: t.translate_batch(frames), cfg)
-                row.batch, row.batch_fps = cfg.batch, cfg.batch * tb.fps
-            rows.append(row)
-            log.debug("%s", rows[-1])
+            rows.append(_measure(translators[(backend, name)], backend, name, h, w, gmacs[name],
+                                 peaks["cuda" if backend.endswith("cuda") else "cpu"], cfg))
     info = {"peak_gflops": peaks, "devices": _device_names(devices), "threads": cfg.threads,
             "backends": backends, "skipped": skipped,
             "config": {**asdict(cfg), "models": {k: str(v) for k, v in cfg.models.items()}}}
