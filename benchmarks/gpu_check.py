@@ -62,7 +62,8 @@ GPU = Plan(sim_size=512, footage=(1024, 576), real_size=(512, 910), clips=6, fra
            steps=300, batch=4, workers=8, segmenter_steps=100, bench_sizes="512x512,1920x1080",
            bench_backends=GPU_BACKENDS,
            bench_args=["--iters", "300", "--warmup", "10", "--max-seconds", "3"],
-           check_backends="torch-cuda,onnxruntime-cuda", budget_s=480, train_cap_s=200)
+           check_backends="torch-cuda,onnxruntime-cuda", budget_s=480, train_cap_s=200,
+           extra_train=["loss.segmenter_crop=128"])  # the segmenter trains on the CPU
 DRY = Plan(sim_size=96, footage=(168, 96), real_size=(96, 168), clips=2, frames=4, steps=3,
            batch=2, workers=0, segmenter_steps=2, bench_sizes="64x64,112x64",
            bench_backends="onnxruntime-cpu,torch-cpu," + GPU_BACKENDS,
