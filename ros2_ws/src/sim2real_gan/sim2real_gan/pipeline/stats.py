@@ -60,6 +60,7 @@ class StatsSnapshot:
     episodes: int = 0
     resets: int = 0
     reordered: int = 0
+    peer_only_frames: int = 0  # frames seen only through a peer view's image (stereo)
 
     @property
     def frames_dropped(self) -> int:
@@ -119,6 +120,7 @@ class PipelineStats:
         self.episodes = 0
         self.resets = 0
         self.reordered = 0
+        self.peer_only_frames = 0
 
     def count_received(self, key: str) -> None:
         with self._lock:
@@ -142,6 +144,11 @@ class PipelineStats:
                 self.episodes += 1
             self.resets += kind == "reset"
             self.reordered += kind == "reorder"
+
+    def count_peer_only_frame(self) -> None:
+        """A frame whose peer view (stereo: right eye) came but whose image never did."""
+        with self._lock:
+            self.peer_only_frames += 1
 
     def count_missing(self, key: str) -> None:
         with self._lock:
@@ -175,4 +182,5 @@ class PipelineStats:
                 pending=pending,
                 message_drops_by_key={k: dict(v) for k, v in self.message_drops_by_key.items()},
                 episodes=self.episodes, resets=self.resets, reordered=self.reordered,
+                peer_only_frames=self.peer_only_frames,
             )
