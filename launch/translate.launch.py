@@ -2,6 +2,7 @@
 
     ros2 launch sim2real_gan translate.launch.py
     ros2 launch sim2real_gan translate.launch.py synthetic_source:=true record:=true
+    ros2 launch sim2real_gan translate.launch.py stereo:=true synthetic_source:=true
     ros2 launch sim2real_gan translate.launch.py model:=/path/to/artifact backend:=tensorrt \
         input_ns:=/camera label_topics:="[labels_map, depth_image]"
 
@@ -54,6 +55,7 @@ def _setup(context, defaults: dict):
     overrides = {name: arg(name) for name in
                  ("model", "backend", "precision", "input_ns", "output_ns", "style")}
     overrides["label_topics"] = labels or [""]  # [''] = no labels (ROS has no empty list type)
+    overrides["stereo"] = _flag(arg("stereo"))  # both eyes (docs/stereo.md)
     settings = TranslatorSettings.from_params(
         {**config[TRANSLATOR_NODE], **overrides, "label_topics": labels})
     use_sim_time = _flag(arg("use_sim_time"))
@@ -65,7 +67,8 @@ def _setup(context, defaults: dict):
     if _flag(arg("synthetic_source")):
         actions.append(Node(
             package=PACKAGE, executable="synthetic_camera", name=CAMERA_NODE,
-            parameters=[params_file, {"namespace": overrides["input_ns"]}],
+            parameters=[params_file, {"namespace": overrides["input_ns"],
+                                      "stereo": overrides["stereo"]}],
             arguments=ros_args, output="screen", emulate_tty=True))
     if _flag(arg("record")):
         out_ns = settings.topics.output_ns  # every output topic lies under it (pipeline.topics)

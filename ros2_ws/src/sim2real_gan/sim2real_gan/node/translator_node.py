@@ -36,6 +36,7 @@ from sim2real_gan.node.params import (
 )
 from sim2real_gan.node.ros_messages import descriptor, image_msg, qos_profile, stamp_ns
 from sim2real_gan.node.runner import run_node
+from sim2real_gan.node.stereo_worker import StereoTranslationWorker
 from sim2real_gan.node.worker import TranslationWorker
 from sim2real_gan.pipeline import (
     CAMERA_INFO_KEY,
@@ -151,6 +152,12 @@ class TranslatorNode(LifecycleNode):
             aux_keys = {src.name: s.topics.aux_topic(src.topic)  # model inputs (e.g. uv)
                         for src in self.translator.manifest.aux}
             t = s.topics.with_labels(aux_keys.values())
+            if s.stereo is not None:  # both eyes' aux streams, one frame plan
+                aux_names = {src.name: src.topic for src in self.translator.manifest.aux}
+                per_eye = s.stereo.aux_topics(aux_names)
+                stereo = s.stereo.with_labels(per_eye["left"].values(),
+                                              per_eye["right"].values())
+                t = stereo.frame
         except Exception as exc:  # noqa: BLE001 - report any load failure and stay unconfigured
             self.get_logger().error(f"configure failed: {exc}")
             self._release()
@@ -162,17 +169,25 @@ class TranslatorNode(LifecycleNode):
             self._pubs["camera_info"] = self.create_lifecycle_publisher(
                 CameraInfo, t.camera_info.dst, pub_qos)
         for src, dst in labels.items():
-            self._pubs[src] = self.create_lifecycle_publisher(Image, dst, pub_qos)
+            self._pubs[src] = self.create_lifecycle_publisher(self._msg_type(src), dst, pub_qos)
         self.sync = FrameSynchronizer(SyncConfig(
             label_keys=tuple(labels), camera_info=t.camera_info is not None,
             slop_ns=s.slop_ns, hold_ns=s.hold_ns, max_pending=s.max_pending, policy="latest",
-            reorder_ns=s.reorder_ns, episode_gap_ns=s.episode_gap_ns))
-        self.worker = TranslationWorker(
-            self.sync, self.translator, self._publish, aux_keys=aux_keys, style=s.style,
-            image_topic=t.image.src,
-            camera_info_topic=t.camera_info.src if t.camera_info else "camera_info")
+            reorder_ns=s.reorder_ns, episode_gap_ns=s.episode_gap_ns,
+            peer_image_keys=(s.stereo.right_image_key,) if s.stereo else ()))
+        if s.stereo is not None:
+            self.worker = StereoTranslationWorker(
+                self.sync, self.translator, self._publish_stereo, plan=stereo,
+                aux_names=aux_names, style=s.style)
+        else:
+            self.worker = TranslationWorker(
+                self.sync, self.translator, self._publish, aux_keys=aux_keys, style=s.style,
+                image_topic=t.image.src,
+                camera_info_topic=t.camera_info.src if t.camera_info else "camera_info")
+        pair = f" + {s.stereo.right.image.src} -> {s.stereo.right.image.dst} (stereo)" \
+            if s.stereo else ""
         self.get_logger().info(
-            f"configured: {t.image.src} -> {t.image.dst}, labels {labels}, camera_info "
+            f"configured: {t.image.src} -> {t.image.dst}{pair}, labels {labels}, camera_info "
             f"{'forwarded' if s.forward_camera_info else 'not forwarded'}, backend "
             f"{self.translator.backend.label}, style {s.style.kind}"
             f"{'' if s.style.value is None else ' ' + str(s.style.value)}, qos {s.qos}")
@@ -199,7 +214,7 @@ class TranslatorNode(LifecycleNode):
                 lambda m: self._on_message(CAMERA_INFO_KEY, m), qos))
         for key in self.sync.config.label_keys:
             self._subs.append(self.create_subscription(
-                Image, key, lambda m, k=key: self._on_message(k, m), qos))
+                self._msg_type(key), key, lambda m, k=key: self._on_message(k, m), qos))
         self.worker.start()
         self.active = True
         self._start_log_timer(self.get_parameter("log_period_s").value)
@@ -262,6 +277,30 @@ class TranslatorNode(LifecycleNode):
         if frame.camera_info is not None:
             self._pubs["camera_info"].publish(frame.camera_info)
 
+    def _msg_type(self, key: str) -> type:
+        """Message type of a label key: the right eye's camera_info in stereo mode is a
+        CameraInfo, every other label (and the right image) an Image."""
+        stereo = self.settings.stereo if self.settings is not None else None
+        return CameraInfo if stereo is not None and key == stereo.right_camera_info_key \
+            else Image
+
+    def _publish_stereo(self, frame: Frame, fields: dict[str, Any]) -> None:
+        """Worker thread: both translated eyes with their input headers, then every label
+        and camera_info of the pair as received."""
+        if not self.context.ok():
+            self.worker.request_stop()
+            return
+        plan = self.settings.stereo
+        right_key = plan.right_image_key
+        self._pubs["image"].publish(image_msg(fields["left"], frame.image.header))
+        self._pubs[right_key].publish(image_msg(fields["right"],
+                                                frame.labels[right_key].header))
+        for key, msg in frame.labels.items():
+            if key != right_key:
+                self._pubs[key].publish(msg)
+        if frame.camera_info is not None:
+            self._pubs["camera_info"].publish(frame.camera_info)
+
     def _start_log_timer(self, period_s: float) -> None:
         if self._log_timer is not None:
             self.destroy_timer(self._log_timer)
@@ -274,7 +313,18 @@ class TranslatorNode(LifecycleNode):
         if self.sync is None:
             return f"[{backend}] not configured"
         style = self.worker.style_info if self.worker is not None else "none"
-        return f"[{backend}, style {style}] {self.sync.snapshot().line()}"
+        snap = self.sync.snapshot()
+        return f"[{backend}, style {style}] {snap.line()}{self._stereo_notes(snap)}"
+
+    def _stereo_notes(self, snap: Any) -> str:
+        """Stereo: the right camera_info baseline check and stamps that never matched."""
+        if self.settings is None or self.settings.stereo is None or self.worker is None:
+            return ""
+        from sim2real_gan.pipeline.stereo_step import never_matched
+
+        notes = [] if not self.worker.baseline.counts else [self.worker.baseline.summary()]
+        problem = never_matched(snap.received, snap.published, self.settings.stereo)
+        return "".join(f"; {n}" for n in notes + ([problem] if problem else []))
 
     def _log_status(self) -> None:
         self.get_logger().info(self._status_line())

@@ -24,10 +24,11 @@ from sim2real_gan.pipeline.stereo_step import (
     Eye,
     StereoTranslator,
     check_eyes,
+    never_matched,
     split_frame,
 )
 from sim2real_gan.pipeline.stereo_topics import EYES, StereoPlan
-from sim2real_gan.pipeline.sync import IMAGE_KEY, Frame
+from sim2real_gan.pipeline.sync import Frame
 from sim2real_gan.pipeline.topics import relative_to
 
 
@@ -160,20 +161,3 @@ class StereoRun(_Run):
         problem = never_matched(self.sync.snapshot().received, self.frames_out,
                                 self.stereo, self.first_stamps)
         return out + ([problem] if problem else [])
-
-
-def never_matched(received: Mapping[str, int], pairs_out: int, plan: StereoPlan,
-                  first_stamps: Mapping[str, int] | None = None) -> str | None:
-    """One line when both eyes' images arrived but no pair ever completed (their stamps
-    never matched), else None. ``received``: messages per synchroniser key."""
-    left, right = received.get(IMAGE_KEY, 0), received.get(plan.right_image_key, 0)
-    if pairs_out or not left or not right:
-        return None
-    first = ""
-    if first_stamps and len(first_stamps) == 2:
-        d = (first_stamps["right"] - first_stamps["left"]) / 1e6
-        first = f"; the first right header.stamp is {d:+.3f} ms from the first left one"
-    return (f"no stereo pair matched: {left} images on {plan.left.image.src} and {right} on "
-            f"{plan.right.image.src}, but never with the same header.stamp{first}; both "
-            "eyes of a pair must carry one stamp (or allow a difference: --slop-ms, the "
-            "node's sync_tolerance_ms)")

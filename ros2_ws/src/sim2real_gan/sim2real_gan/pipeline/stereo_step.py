@@ -29,7 +29,7 @@ from sim2real_gan.io.image_codec import ShapeMismatchError, from_rgb8, numpy_to_
 from sim2real_gan.pipeline.faults import FrameFault, check_part_sizes
 from sim2real_gan.pipeline.message_step import COLOUR_ENCODINGS, MessageTranslator, StepTimes
 from sim2real_gan.pipeline.stereo_topics import EYES, StereoPlan
-from sim2real_gan.pipeline.sync_types import Frame
+from sim2real_gan.pipeline.sync_types import IMAGE_KEY, Frame
 
 log = logging.getLogger(__name__)
 
@@ -176,3 +176,20 @@ class BaselineCheck:
         names = {"zero": "without a baseline (P[3] = 0)", "positive": "with P[3] > 0"}
         return ", ".join(f"right camera_info {names[k]} in {n} pairs"
                          for k, n in sorted(self.counts.items())) or "none"
+
+
+def never_matched(received: Mapping[str, int], pairs_out: int, plan: StereoPlan,
+                  first_stamps: Mapping[str, int] | None = None) -> str | None:
+    """One line when both eyes' images arrived but no pair ever completed (their stamps
+    never matched), else None. ``received``: messages per synchroniser key."""
+    left, right = received.get(IMAGE_KEY, 0), received.get(plan.right_image_key, 0)
+    if pairs_out or not left or not right:
+        return None
+    first = ""
+    if first_stamps and len(first_stamps) == 2:
+        d = (first_stamps["right"] - first_stamps["left"]) / 1e6
+        first = f"; the first right header.stamp is {d:+.3f} ms from the first left one"
+    return (f"no stereo pair matched: {left} images on {plan.left.image.src} and {right} on "
+            f"{plan.right.image.src}, but never with the same header.stamp{first}; both "
+            "eyes of a pair must carry one stamp (or allow a difference: --slop-ms, the "
+            "node's sync_tolerance_ms)")
