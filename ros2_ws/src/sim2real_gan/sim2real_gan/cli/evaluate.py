@@ -82,6 +82,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=threads_or_zero, default=0,
                    help="torch CPU threads, 0..cores (0 = leave as is; 1 is fastest for these "
                    "small networks on a busy machine)")
+    p.add_argument("--stereo", action="store_true",
+                   help="stereo evaluation instead (docs/stereo.md): left-right warping error "
+                   "and OpenCV SGBM disparity error of each model's stereo-pair and per-view "
+                   "translations on held-out stereo scenes (defaults --size 256, --frames 4, "
+                   "--test-sequences 8; the protocol's other options do not apply)")
     p.add_argument("--title", default="sim2real_gan evaluation", help="report title")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     evaluate_own.add_arguments(p)
@@ -130,6 +135,10 @@ def run(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"--inception: no such file {args.inception}")
     if args.real_frames is not None and not args.real_frames.is_dir():
         raise FileNotFoundError(f"--real-frames: no such folder {args.real_frames}")
+    if args.stereo:
+        from sim2real_gan.cli.evaluate_stereo import run_stereo
+
+        return run_stereo(args, inputs)
     if args.threads:
         torch.set_num_threads(args.threads)
     methods = [Identity()] + [load_method(s, args.backend, args.style, args.size_mode) for s in args.model]
