@@ -84,3 +84,17 @@ def test_stereo_without_a_pair_in_the_bag_is_one_error(tmp_path: Path, artifact:
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert len(errors) == 1
     assert "right eye: image topic /sim/camera/rechts/image_raw is not in the bag" in errors[0]
+
+
+def test_demo_stereo(tmp_path: Path, artifact: Path, capsys) -> None:
+    import json
+
+    out = tmp_path / "demo"
+    assert main(["demo", "--stereo", "--frames", "3", "--size", "48x48", "--model",
+                 str(artifact), "--out", str(out), "--no-progress"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["stereo"] and (summary["frames"], summary["frames_in"]) == (3, 3)
+    assert "pairs/s" in capsys.readouterr().out
+    dst = records(out / "realistic_bag")
+    assert len(dst[f"{OUT}/left/image_raw"]) == len(dst[f"{OUT}/right/image_raw"]) == 3
+    assert (out / "preview.mp4").stat().st_size > 0
