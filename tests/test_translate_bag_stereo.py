@@ -98,3 +98,15 @@ def test_demo_stereo(tmp_path: Path, artifact: Path, capsys) -> None:
     dst = records(out / "realistic_bag")
     assert len(dst[f"{OUT}/left/image_raw"]) == len(dst[f"{OUT}/right/image_raw"]) == 3
     assert (out / "preview.mp4").stat().st_size > 0
+
+
+def test_bench_times_pairs_beside_frames(tmp_path: Path, capsys) -> None:
+    import json
+
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--quick", "--stereo", "--backends", "onnxruntime-cpu",
+                 "--no-baseline", "--json", str(out)]) == 0
+    row = json.loads(out.read_text())["rows"][0]
+    for key in ("engine", "message", "pair_engine", "two_singles", "pair_message"):
+        assert row[key]["n"] >= 2 and row[key]["p50_ms"] > 0, key
+    assert "pairs/s (msg)" in capsys.readouterr().out
