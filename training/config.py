@@ -107,6 +107,7 @@ class LossConfig:
     segmenter_crop: int = 0       # "auto"/"auto-sim": train on crops of this side (0: whole)
     ref_style_prob: float = 0.5   # sim2real: fraction of batches styled from a real reference
     ref_stats: float = 0.0        # reference-styled fakes match the reference's colour moments
+    stereo: float = 0.0           # sim2real: cross-view consistency of a stereo pair (disparity-warped)
 
     def __post_init__(self) -> None:
         if self.adversarial not in ADVERSARIAL:

@@ -23,7 +23,15 @@ if TYPE_CHECKING:
 def read_bag_part(path: str, role: str, wanted: tuple[str, ...], cfg: SourceConfig,
                   size: tuple[int, int] | None) -> Part:
     """One bag as a :class:`Part` with the image and every wanted field it has."""
-    rec = read_recording(path, wanted, cfg.topics, cfg.namespace, role)
+    topics = cfg.topics
+    if cfg.stereo and role == "sim":  # the left eye is the frame, the right eye a field
+        from sim2real_gan.io.bag import BagReader
+
+        from .stereo import bag_topic_choice
+
+        with BagReader(path) as reader:
+            topics = bag_topic_choice(reader.topics, cfg, role, f"bag {path}")
+    rec = read_recording(path, wanted, topics, cfg.namespace, role)
     frames = [BagFrame(rec.parts[s], size=size, label_channel=cfg.label_channel,
                        where=rec.frame_where(s)) for s in rec.stamps]
     h, w = rec.check_first(cfg.label_channel)

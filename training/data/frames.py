@@ -9,7 +9,10 @@ A loaded frame is a dict of numpy arrays, each (H,W,...) at one size: ``image`` 
 - ``uv`` float32 (H,W,2); ``depth`` float32 (H,W) metres, 0 = no surface (Gazebo's
   +/-inf and any NaN become 0 on load, so no non-finite value reaches a network);
 - ``labels`` (H,W) class ids (a 3-channel ``labels_map`` is reduced to one channel);
-- ``target`` uint8 (H,W,3) paired real frame; ``mask`` bool (H,W) content mask of footage.
+- ``target`` uint8 (H,W,3) paired real frame; ``mask`` bool (H,W) content mask of footage;
+- stereo sources (``stereo.py``): ``right`` uint8 (H,W,3) the right eye, ``disparity``
+  float32 (H,W) left -> right in pixels with ``disparity_valid`` bool (H,W), and the right
+  eye's ``right_uv`` / ``right_depth``.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 from sim2real_gan.flow.camera import Camera
-from sim2real_gan.io.recording import clean_frame, decode_parts
+from sim2real_gan.io.recording import COLOUR, clean_frame, decode_parts
 
-FIELDS = ("image", "flow", "valid", "uv", "depth", "labels", "target", "mask")
+FIELDS = ("image", "flow", "valid", "uv", "depth", "labels", "target", "mask", "right",
+          "disparity", "disparity_valid", "right_uv", "right_depth")
 
 
 def resize_frame(fr: dict[str, np.ndarray], size: tuple[int, int]) -> dict[str, np.ndarray]:
@@ -34,11 +38,13 @@ def resize_frame(fr: dict[str, np.ndarray], size: tuple[int, int]) -> dict[str, 
         return fr
     out = {}
     for k, v in fr.items():
-        if k in ("image", "flow", "target"):
+        if k in ("image", "flow", "target", "right"):
             r = cv2.resize(v, (w, h), interpolation=cv2.INTER_AREA if h < h0 else cv2.INTER_LINEAR)
             if k == "flow":
                 r = r * np.array([w / w0, h / h0], np.float32)
             out[k] = r
+        elif k == "disparity":  # a horizontal distance: scaled with the width
+            out[k] = cv2.resize(v, (w, h), interpolation=cv2.INTER_NEAREST) * np.float32(w / w0)
         else:  # masks, ids, depth and surface coordinates: never blend across boundaries
             r = cv2.resize(v.astype(np.uint8) if v.dtype == bool else v, (w, h),
                            interpolation=cv2.INTER_NEAREST)
@@ -111,7 +117,7 @@ class FileFrame(FrameRef):
 
         out: dict[str, np.ndarray] = {}
         for k, p in self.paths.items():
-            if k in ("image", "target"):
+            if k in COLOUR:
                 out[k] = read_image(p)
             elif p.suffix == ".npy":
                 out[k] = np.load(p, allow_pickle=False)
@@ -120,8 +126,9 @@ class FileFrame(FrameRef):
                 if img is None:
                     raise ValueError(f"cannot read {k} file {p}")
                 out[k] = img
-        if "valid" in out:
-            out["valid"] = out["valid"] > 0
+        for k in ("valid", "disparity_valid"):
+            if k in out:
+                out[k] = out[k] > 0
         return out
 
     def _content_id(self) -> bytes:

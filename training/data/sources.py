@@ -26,6 +26,7 @@ from .footage_mask import MODES as MASK_MODES
 from .footage_mask import attach_mask
 from .frames import FIELDS
 from .source_data import Part, Sequence_, SourceData
+from .stereo import DISPARITY_MODES, STEREO_FIELDS
 from .summary import log_summary
 
 log = logging.getLogger("training.data")
@@ -61,6 +62,9 @@ class SourceConfig:
     mask: str = "auto"           # real footage: "auto" (area + text) | "content" | "off" | image
     black_level: float = 20.0    # footage: 8-bit level below which a pixel is surround
     label_channel: int = 0       # channel of a 3-channel labels image (Gazebo panoptic: 2)
+    stereo: bool = False         # sim: stereo pairs (left eye + right, disparity; stereo.py)
+    baseline_mm: float = 5.0     # synthetic stereo: baseline
+    disparity: str = "auto"      # stereo: "auto" (recorded, else SGBM) | "gt" | "estimate" | "off"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -80,6 +84,11 @@ class SourceConfig:
         if self.tf_convention not in ("auto", "optical", "body"):
             raise ValueError(f"data source tf_convention: expected auto|optical|body, got "
                              f"{self.tf_convention!r}")
+        if self.disparity not in DISPARITY_MODES:
+            raise ValueError(f"data source disparity: expected one of {DISPARITY_MODES}, got "
+                             f"{self.disparity!r}")
+        if not 0.5 <= self.baseline_mm <= 50:
+            raise ValueError(f"data source baseline_mm: expected 0.5..50, got {self.baseline_mm}")
         if not 0 <= self.label_channel <= 3:
             raise ValueError(f"data source label_channel: expected 0..3, got {self.label_channel}")
         bad = sorted(set(self.topics) - set(FIELDS) - {"camera_info"})
@@ -143,6 +152,28 @@ def _flow(cfg: SourceConfig, role: str, seqs: list[Sequence_], fields: tuple[str
     return seqs, (*fields, "flow", "valid"), "estimated", note
 
 
+def _disparity(cfg: SourceConfig, role: str, seqs: list[Sequence_], fields: tuple[str, ...],
+               want: bool) -> tuple[list[Sequence_], tuple[str, ...], str]:
+    """Recorded, estimated (SGBM on the pair, cached) or no disparity for a stereo source;
+    returns seqs, fields and a summary note."""
+    if not want or "right" not in fields:
+        return seqs, fields, ""
+    if "disparity" in fields and "disparity_valid" in fields and cfg.disparity != "estimate":
+        return seqs, fields, "disparity: recorded"
+    if cfg.disparity == "gt":
+        raise ValueError(f"data.{role}: disparity: gt, but the source has no disparity/"
+                         "disparity_valid (use disparity: auto to estimate it with SGBM)")
+    from .stereo import DisparityEstimator, attach_estimated_disparity
+
+    cache = Path(cfg.cache) if cfg.cache else default_cache_dir()
+    seqs, computed = attach_estimated_disparity(seqs, cache, DisparityEstimator(),
+                                                f"estimate disparity (data.{role})")
+    kept = tuple(f for f in fields if f not in ("disparity", "disparity_valid"))
+    note = (f"disparity: estimated (OpenCV SGBM + left-right check; {computed} pairs computed, "
+            f"cache {cache / 'disparity'})")
+    return seqs, (*kept, "disparity", "disparity_valid"), note
+
+
 def default_cache_dir() -> Path:
     """``$SIM2REAL_GAN_CACHE`` or ``$XDG_CACHE_HOME/sim2real_gan`` or ``~/.cache/...``."""
     from sim2real_gan.eval.features import default_cache_dir as eval_cache
@@ -164,6 +195,13 @@ def load_source(cfg: SourceConfig, role: str, wanted: tuple[str, ...] = ("image"
     want_flow = role == "sim" and cfg.flow != "off" and bool({"flow", "valid"} & set(wanted))
     read = tuple(f for f in wanted if f not in ("flow", "valid", "mask")
                  or (f in ("flow", "valid") and cfg.flow in ("auto", "gt")))
+    want_disp = role == "sim" and cfg.stereo and cfg.disparity != "off" and "disparity" in wanted
+    if not (role == "sim" and cfg.stereo):  # stereo fields come only from a stereo source
+        read = tuple(f for f in read if f not in STEREO_FIELDS)
+    elif cfg.disparity in ("off", "estimate"):
+        read = tuple(f for f in read if f not in ("disparity", "disparity_valid"))
+    elif want_disp and "right" not in read:
+        read += ("right",)  # the pair the disparity belongs to
     may_estimate = cfg.flow == "estimate" or cfg.kind != "synthetic"  # the simulator has GT
     if want_flow and may_estimate and cfg.flow_method == "auto" and "depth" not in read:
         read += ("depth",)  # estimation uses it when recorded (no surface, camera motion)
@@ -184,6 +222,8 @@ def load_source(cfg: SourceConfig, role: str, wanted: tuple[str, ...] = ("image"
         fields = (*fields, "mask")
     seqs = [s for p in parts for s in p.seqs]
     seqs, fields, flow, note = _flow(cfg, role, seqs, fields, want_flow)
+    seqs, fields, disp_note = _disparity(cfg, role, seqs, fields, want_disp)
+    note = "; ".join(n for n in (note, disp_note) if n)
     data = SourceData(role, cfg.kind, seqs, fields, flow, parts)
     log_summary(data, cfg, note)
     return data

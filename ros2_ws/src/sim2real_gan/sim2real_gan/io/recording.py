@@ -33,6 +33,7 @@ __all__ = ["Recording", "read_recording", "decode_parts", "clean_frame", "split_
 log = logging.getLogger("sim2real_gan.recording")
 
 Parts = dict[str, tuple[str, bytes]]  # field -> (msgtype, raw CDR)
+COLOUR = ("image", "target", "right")  # 8-bit RGB fields (``right``: a stereo right eye)
 
 
 def _to_rgb(arr: np.ndarray, encoding: str) -> np.ndarray:
@@ -56,12 +57,12 @@ def decode_parts(parts: Parts, where: str) -> dict[str, np.ndarray]:
     for k, (msgtype, raw) in parts.items():
         msg = BagMessage(k, msgtype, 0, raw).decode()
         arr = np.array(image_to_numpy(msg))  # copy: decoded views borrow the buffer
-        if k in ("image", "target"):
+        if k in COLOUR:
             if arr.dtype != np.uint8:
                 raise ValueError(f"{where}: {k} has encoding {msg.encoding!r}; expected "
                                  f"an 8-bit colour or mono image (rgb8, bgr8, mono8, ...)")
             arr = _to_rgb(arr, msg.encoding)
-        elif k == "valid":
+        elif k in ("valid", "disparity_valid"):
             arr = arr > 0
         out[k] = arr
     return out
@@ -79,11 +80,19 @@ def clean_frame(fr: dict[str, np.ndarray], label_channel: int = 0,
     lab = fr.get("labels")
     if lab is not None and lab.ndim == 3:
         fr["labels"] = np.ascontiguousarray(lab[:, :, label_channel])
-    d = fr.get("depth")
-    if d is not None:
-        d = d.reshape(d.shape[:2]) if d.ndim == 3 and d.shape[2] == 1 else d
-        d = d.astype(np.float32) / 1000 if d.dtype == np.uint16 else d  # REP 118: 16UC1 in mm
-        fr["depth"] = np.where(np.isfinite(d) & (d > 0), d, 0).astype(np.float32)
+    for key in ("depth", "right_depth"):  # right_depth: a stereo right eye's
+        d = fr.get(key)
+        if d is not None:
+            d = d.reshape(d.shape[:2]) if d.ndim == 3 and d.shape[2] == 1 else d
+            d = d.astype(np.float32) / 1000 if d.dtype == np.uint16 else d  # REP 118: mm
+            fr[key] = np.where(np.isfinite(d) & (d > 0), d, 0).astype(np.float32)
+    disp = fr.get("disparity")  # stereo: left -> right pixels; non-finite -> 0, invalid
+    if disp is not None:
+        disp = disp.reshape(disp.shape[:2]).astype(np.float32)
+        ok = np.isfinite(disp)
+        fr["disparity"] = np.where(ok, disp, 0).astype(np.float32)
+        if "disparity_valid" in fr:
+            fr["disparity_valid"] = fr["disparity_valid"].reshape(disp.shape) & ok
     for k, v in fr.items():
         if v.shape[:2] != hw:
             raise ValueError(f"{where}: {k} is {v.shape[1]}x{v.shape[0]} but the image is "
