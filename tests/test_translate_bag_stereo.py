@@ -110,3 +110,19 @@ def test_bench_times_pairs_beside_frames(tmp_path: Path, capsys) -> None:
     for key in ("engine", "message", "pair_engine", "two_singles", "pair_message"):
         assert row[key]["n"] >= 2 and row[key]["p50_ms"] > 0, key
     assert "pairs/s (msg)" in capsys.readouterr().out
+
+
+def test_stereo_model_with_aux_reads_each_eyes_own_uv(tmp_path: Path, stereo_bag: Path) -> None:
+    from sim2real_gan.runtime import Translator
+    from test_translate_bag import make_tiny_artifact
+
+    model = make_tiny_artifact(tmp_path / "aux", aux=("uv",))
+    out = tmp_path / "out"
+    assert main(["translate-bag", str(stereo_bag), str(out), "--stereo", "--model", str(model),
+                 "--style", "1", "--no-progress"]) == 0
+    t = Translator.from_artifact(model, "onnxruntime", style=1)
+    for eye in ("left", "right"):
+        rgb = images(stereo_bag, f"{NS}/{eye}/image_raw")[0]
+        uv = images(stereo_bag, f"{NS}/{eye}/uv")[0].astype(np.float32)
+        got = images(out, f"{OUT}/{eye}/image_raw")[0]
+        assert np.abs(t.translate(rgb, uv=uv).astype(int) - got).max() <= 1, eye

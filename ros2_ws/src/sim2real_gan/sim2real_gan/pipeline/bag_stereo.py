@@ -64,14 +64,14 @@ def plan_stereo_topics(topics: dict[str, str], cfg: BagTranslateConfig,
             skip = {p.image.src, p.camera_info.src if p.camera_info else None}
             found[eye] = [t for t in sorted(topics) if relative_to(p.input_ns, t) is not None
                           and t not in skip and has_header(topics[t])]
+    plan = plan.with_labels(found["left"], found["right"])
     aux = aux or {}
     for eye in EYES:
         for name, t in aux.get(eye, {}).items():
             if t not in topics:
                 raise BagError(f"the model needs {name} from {t} ({eye} eye), which is not in "
                                f"the bag; it has {sorted(topics)}")
-            found[eye].append(t)
-    plan = plan.with_labels(found["left"], found["right"])
+    plan = plan.with_labels(*(aux.get(e, {}).values() for e in EYES))
     for t, _ in plan.frame.labels:
         if t not in topics:
             raise BagError(f"label topic {t} is not in the bag; it has {sorted(topics)}")
