@@ -23,6 +23,7 @@ COLUMNS = [("lr_warping_error", "LR warp err (lower)", "{:.5f}"),
            ("sgbm_epe", "SGBM EPE px (lower)", "{:.3f}"),
            ("sgbm_bad3", "SGBM bad-3px (lower)", "{:.3f}"),
            ("sgbm_density", "SGBM density", "{:.3f}"),
+           ("sgbm_epe_interior", "SGBM EPE interior px", "{:.3f}"),
            ("ms_per_frame", "ms/eye frame", "{:.1f}")]
 
 
