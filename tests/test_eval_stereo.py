@@ -92,6 +92,7 @@ def test_evaluate_stereo_rows_targets_and_report(tmp_path: Path) -> None:
                           "tiny (stereo pair)", "tiny (per view)"]
     for r in rows.values():
         assert r["lr_warping_error"] >= 0 and 0 <= r["sgbm_bad3"] <= 1
+        assert r["sgbm_epe_interior"] >= 0
     # one style per pair keeps both eyes closer than two styles
     assert rows["tiny (stereo pair)"]["lr_warping_error"] < rows["tiny (per view)"][
         "lr_warping_error"]
