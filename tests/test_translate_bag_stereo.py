@@ -107,8 +107,9 @@ def test_bench_times_pairs_beside_frames(tmp_path: Path, capsys) -> None:
     assert main(["bench", "--quick", "--stereo", "--backends", "onnxruntime-cpu",
                  "--no-baseline", "--json", str(out)]) == 0
     row = json.loads(out.read_text())["rows"][0]
-    for key in ("engine", "message", "pair_engine", "two_singles", "pair_message"):
-        assert row[key]["n"] >= 2 and row[key]["p50_ms"] > 0, key
+    for t in (row["engine"], row["message"], *row["stereo"].values()):
+        assert t["n"] >= 2 and t["p50_ms"] > 0, t
+    assert set(row["stereo"]) == {"pair_engine", "two_singles", "pair_message"}
     assert "pairs/s (msg)" in capsys.readouterr().out
 
 

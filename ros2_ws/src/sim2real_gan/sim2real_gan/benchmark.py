@@ -7,7 +7,9 @@ Every timing is wall clock per frame (batch 1). ``engine`` is the network on pre
 tensors (``Backend.run``); ``message`` is what the node does per frame: decode a
 ``sensor_msgs/Image`` (rgb8), translate (resize/pad, normalise, run, back to uint8), encode
 a new ``sensor_msgs/Image``. The baseline is what users of CycleGAN code run: PyTorch eager
-FP32 ResNet-9, frame by frame, on the same device. On CUDA the engine inputs live on the
+FP32 ResNet-9, frame by frame, on the same device. ``--stereo`` adds pairs (benchmark_stereo:
+a batch-2 engine call against two single calls, and the pair message path in pairs/s). On
+CUDA the engine inputs live on the
 device (``benchmark_engine``). The table (``benchmark_table``) gives each row's floor, model
 FLOPs over the matmul peak measured in the same run, and its speed-up over the baseline.
 """
@@ -22,8 +24,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .benchmark_stereo import StereoTimes
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +57,7 @@ class BenchConfig:
     batch: int = 0  # > 0: also time translate_batch of this many frames (throughput path)
     models: dict[str, Path] = field(default_factory=dict)  # name -> artifact dir (not presets)
     skip_unavailable: bool = False  # a named backend that cannot start here: a line, no error
+    stereo: bool = False  # also time stereo pairs (benchmark_stereo: batch-2, pairs/s)
 
 
 @dataclass
@@ -79,6 +86,7 @@ class BenchRow:
     batch_fps: float = float("nan")  # frames/s through translate_batch(batch frames)
     precision: str = ""  # "fp16 + graphs", "fp32", "fp16 graph", ...
     peak_gflops: float = float("nan")  # the device's matmul peak measured in the same run
+    stereo: StereoTimes | None = None  # --stereo: pair engine, two singles, pair path
 
     @property
     def overhead(self) -> float:
@@ -285,6 +293,10 @@ def _measure(t, backend: str, name: str, h: int, w: int, gmac_64: float, peak: f
         frames = np.stack([rgb] * cfg.batch)
         tb = time_calls(lambda: t.translate_batch(frames), cfg)
         row.batch, row.batch_fps = cfg.batch, cfg.batch * tb.fps
+    if cfg.stereo and name != BASELINE[1]:
+        from .benchmark_stereo import measure_stereo
+
+        row.stereo = measure_stereo(t, rgb, cfg)
     log.debug("%s", row)
     return row
 

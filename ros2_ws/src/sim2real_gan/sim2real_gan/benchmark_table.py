@@ -54,6 +54,12 @@ def format_table(rows: list[BenchRow], markdown: bool = False) -> str:
         header.insert(-1, f"batch-{rows[0].batch} fps")
         for r, c in zip(rows, body, strict=True):
             c.insert(-1, f"{r.batch_fps:.1f}")
+    if any(r.stereo for r in rows):
+        from .benchmark_stereo import STEREO_HEADER, stereo_cells
+
+        header[-1:-1] = STEREO_HEADER
+        for r, c in zip(rows, body, strict=True):
+            c[-1:-1] = stereo_cells(r.stereo)
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(c) + " |" for c in body]

@@ -49,6 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="CPU threads for onnxruntime/torch, 1..cores (default: usable cores)")
     p.add_argument("--batch", type=non_negative_int, default=0,
                    help="also time translate_batch of N frames (throughput path; default off)")
+    p.add_argument("--stereo", action="store_true",
+                   help="also time stereo pairs (docs/stereo.md): engine on a batch of 2 vs two "
+                   "single calls, and the pair message path (pairs/s) beside mono frames/s")
     p.add_argument("--spin", action="store_true",
                    help="let onnxruntime worker threads busy-wait (default: they sleep)")
     p.add_argument("--model", type=Path, action="append", default=[], metavar="DIR",
@@ -86,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
                       resolutions=args.resolutions, warmup=args.warmup, iters=args.iters,
                       max_seconds=args.max_seconds, baseline=not args.no_baseline,
                       threads=args.threads, spin=args.spin, batch=args.batch,
-                      models=_models(args.model), skip_unavailable=args.skip_unavailable)
+                      models=_models(args.model), skip_unavailable=args.skip_unavailable,
+                      stereo=args.stereo)
     if args.quick:
         cfg.presets, cfg.resolutions = ["tiny"], [(64, 64)]
         cfg.warmup, cfg.iters, cfg.max_seconds, cfg.min_iters = 1, 3, 1.0, 2
