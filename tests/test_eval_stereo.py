@@ -100,3 +100,19 @@ def test_evaluate_stereo_rows_targets_and_report(tmp_path: Path) -> None:
         "left-right warping error", "SGBM end-point error", "SGBM EPE vs tiny (per view)"]
     assert (out / "stereo.png").stat().st_size > 0
     assert "| tiny (stereo pair) |" in (out / "report.md").read_text()
+
+
+def test_stereo_targets_compare_with_own_per_view_and_unstyled_baselines() -> None:
+    from sim2real_gan.eval.stereo import SIM_ROW, check_all_targets
+
+    def row(warp: float, epe: float) -> dict:
+        return {"lr_warping_error": warp, "sgbm_epe": epe}
+
+    rows = {SIM_ROW: row(1.0, 1.0), "a (stereo pair)": row(1.4, 1.1), "a (per view)": row(3, 2),
+            "b (stereo pair)": row(9, 0.5), "b (per view)": row(9, 0.9),
+            "cyclegan (per view)": row(5, 1.05)}
+    got = {(t["row"], t["target"]): t["met"] for t in check_all_targets(rows, ["a"])}
+    assert got == {("a (stereo pair)", "left-right warping error"): True,
+                   ("a (stereo pair)", "SGBM end-point error"): True,
+                   ("a (stereo pair)", "SGBM EPE vs a (per view)"): True,
+                   ("a (stereo pair)", "SGBM EPE vs cyclegan (per view)"): False}

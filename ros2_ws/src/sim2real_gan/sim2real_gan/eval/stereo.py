@@ -32,7 +32,8 @@ from .methods import ArtifactMethod, CheckpointMethod, Method
 from .stereo_match import SgbmConfig, disparity_error, lr_warping_error, sgbm_disparity
 
 __all__ = ["StereoEvalConfig", "StereoData", "StereoResult", "simulate_stereo",
-           "run_stereo_eval", "check_stereo_targets", "SIM_ROW", "REAL_ROW"]
+           "run_stereo_eval", "check_stereo_targets", "check_all_targets", "SIM_ROW",
+           "REAL_ROW"]
 
 log = logging.getLogger(__name__)
 
@@ -246,18 +247,20 @@ def run_stereo_eval(methods: list[Method], cfg: StereoEvalConfig,
 
 
 def check_stereo_targets(rows: dict[str, dict], ours: str) -> list[dict]:
-    """The issue's stereo targets for method ``ours`` (its stereo row), each {target, rule,
-    value, threshold, met}."""
-    pair = f"{ours} ({PAIR})"
-    if pair not in rows:
-        pair = f"{ours} ({PER_VIEW})"
-    if pair not in rows:
+    """The issue's stereo targets for model ``ours`` (its stereo-pair row, or its only row),
+    each {target, row, rule, value, threshold, met}: LR warping error <= 1.5 x the sim
+    pair's, SGBM EPE <= 1.2 x the sim pair's, and SGBM EPE below per-view translation: the
+    model's own per-view row and every model that only has a per-view row (no style input,
+    e.g. CycleGAN)."""
+    pair, own_view = f"{ours} ({PAIR})", f"{ours} ({PER_VIEW})"
+    row = pair if pair in rows else own_view
+    if row not in rows:
         raise ValueError(f"'ours' {ours!r} has no row; rows are {sorted(rows)}")
-    o, sim = rows[pair], rows[SIM_ROW]
+    o, sim = rows[row], rows[SIM_ROW]
     out = []
 
     def add(target: str, value: float, threshold: float, met: bool, rule: str) -> None:
-        out.append({"target": target, "row": pair, "rule": rule, "value": value,
+        out.append({"target": target, "row": row, "rule": rule, "value": value,
                     "threshold": threshold, "met": bool(met)})
 
     thr = 1.5 * sim["lr_warping_error"]
@@ -265,8 +268,15 @@ def check_stereo_targets(rows: dict[str, dict], ours: str) -> list[dict]:
         "<= 1.5 x sim pair")
     thr = 1.2 * sim["sgbm_epe"]
     add("SGBM end-point error", o["sgbm_epe"], thr, o["sgbm_epe"] <= thr, "<= 1.2 x sim pair")
-    for name, r in rows.items():
-        if name.endswith(f"({PER_VIEW})"):
-            add(f"SGBM EPE vs {name}", o["sgbm_epe"], r["sgbm_epe"],
-                o["sgbm_epe"] < r["sgbm_epe"], f"< {name}")
+    views = [n for n in rows if n.endswith(f"({PER_VIEW})") and n != row and (
+        n == own_view or n.replace(PER_VIEW, PAIR) not in rows)]
+    for name in views:
+        r = rows[name]
+        add(f"SGBM EPE vs {name}", o["sgbm_epe"], r["sgbm_epe"],
+            o["sgbm_epe"] < r["sgbm_epe"], f"< {name}")
     return out
+
+
+def check_all_targets(rows: dict[str, dict], models: list[str]) -> list[dict]:
+    """:func:`check_stereo_targets` for each of ``models`` (in order)."""
+    return [t for m in models for t in check_stereo_targets(rows, m)]

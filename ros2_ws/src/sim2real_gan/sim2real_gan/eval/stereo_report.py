@@ -46,9 +46,9 @@ def stereo_table(rows: dict[str, dict]) -> str:
 def _targets_md(targets: list[dict]) -> str:
     if not targets:
         return "(no model given: no targets checked)"
-    lines = ["| target | rule | value | threshold | met |", "|---|---|---|---|---|"]
+    lines = ["| row | target | rule | value | threshold | met |", "|---|---|---|---|---|---|"]
     for t in targets:
-        lines.append(f"| {t['target']} | {t['rule']} | {t['value']:.5g} | "
+        lines.append(f"| {t['row']} | {t['target']} | {t['rule']} | {t['value']:.5g} | "
                      f"{t['threshold']:.5g} | {'met' if t['met'] else 'MISSED'} |")
     return "\n".join(lines)
 
