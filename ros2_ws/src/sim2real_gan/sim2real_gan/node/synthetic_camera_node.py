@@ -38,10 +38,10 @@ from sim2real_gan.node.params import (
 )
 from sim2real_gan.node.ros_messages import descriptor, image_msg, qos_profile, set_stamp
 from sim2real_gan.node.runner import run_node
+from sim2real_gan.pipeline.stereo_topics import EYES
 from sim2real_gan.pipeline.topics import resolve
 
 EPISODE_GAP_NS = 10_000_000_000
-EYES = ("left", "right")
 
 
 def camera_info(k: np.ndarray, width: int, height: int, header: Header) -> CameraInfo:
