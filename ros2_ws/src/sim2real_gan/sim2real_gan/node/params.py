@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from sim2real_gan.artifact import BACKEND_CHOICES, STYLE_SYNTAX, StyleError, StyleSpec
+from sim2real_gan.node.qos_choice import QOS_MODES
 from sim2real_gan.pipeline.stereo_topics import STEREO_NODE_NAMES, StereoPlan, StereoRequest
 from sim2real_gan.pipeline.topics import (
     NODE_NAMES,
@@ -105,7 +106,9 @@ TRANSLATOR_PARAMS: dict[str, ParamSpec] = dict([
     _p("sync_hold_ms", "float", "how long an incomplete frame waits for its labels",
        low=1.0, high=10000.0),
     _p("max_pending", "int", "most frames held by the synchroniser", low=1, high=1000),
-    _p("qos", "str", "subscription QoS", choices=("sensor_data", "reliable")),
+    _p("qos", "str", "input subscription reliability: auto = per topic from its publishers "
+       "(reliable when all are reliable, best effort when one is), reliable, or sensor_data "
+       "(best effort); docs/ros.md, QoS", choices=QOS_MODES),
     _p("queue_depth", "int", "subscription and publisher queue depth", low=1, high=1000),
     _p("engine_cache_dir", "str", "TensorRT engine cache directory ('' = runtime default)"),
     _p("force_engine_update", "bool", "rebuild the TensorRT engine even if cached"),
@@ -141,6 +144,9 @@ LAUNCH_PARAMS: dict[str, ParamSpec] = dict([
     _p("record", "bool", "record the output namespace with ros2 bag record"),
     _p("bag_dir", "str", "bag directory for record:=true ('' = timestamped)"),
     _p("bag_storage", "str", "rosbag2 storage", choices=("mcap", "sqlite3")),
+    _p("receive_buffer_mb", "int", "DDS socket receive buffer asked for the translator "
+       "(Cyclone DDS, through CYCLONEDDS_URI, only when that is not set; capped by "
+       "net.core.rmem_max; 0 = middleware default)", low=0, high=1024),
     _p("log_level", "str", "log level of the nodes",
        choices=("debug", "info", "warn", "error", "fatal")),
 ])
@@ -158,6 +164,7 @@ LAUNCH_ARGS: dict[str, tuple[str, str]] = {
     "output_ns": (TRANSLATOR_NODE, "output_ns"),
     "label_topics": (TRANSLATOR_NODE, "label_topics"),
     "style": (TRANSLATOR_NODE, "style"),
+    "qos": (TRANSLATOR_NODE, "qos"),
     "stereo": (TRANSLATOR_NODE, "stereo"),
     "use_sim_time": (LAUNCH_SECTION, "use_sim_time"),
     "synthetic_source": (LAUNCH_SECTION, "synthetic_source"),
@@ -165,6 +172,7 @@ LAUNCH_ARGS: dict[str, tuple[str, str]] = {
     "bag_dir": (LAUNCH_SECTION, "bag_dir"),
     "bag_storage": (LAUNCH_SECTION, "bag_storage"),
     "log_level": (LAUNCH_SECTION, "log_level"),
+    "receive_buffer_mb": (LAUNCH_SECTION, "receive_buffer_mb"),
 }
 
 

@@ -6,6 +6,9 @@ Publishes, at ``rate_hz``, under ``namespace`` (default ``/sim/camera``): ``imag
 With ``stereo``, each of these under ``<namespace>/left/`` and ``<namespace>/right/`` (the
 ``stereo_image_proc`` layout; one stamp per pair, frame ids ``endoscope_{left,right}_optical_
 frame``, right ``P[3] = -fx * baseline``).
+The label planes are those of the published appearance (``Frame.ground_truth``: with
+``appearance: real``, class 0 / depth 0 / uv 0 outside the scope's content area, as the
+image shows it).
 
 Stamps: ``sim`` = the simulator's frame time (optionally published on ``/clock``; each new
 episode starts 10 s of sim time after the previous one, so consumers see the reset), or
@@ -153,19 +156,20 @@ class SyntheticCamera(Node):
         s = self.settings
         pubs = {n[len(prefix):]: pub for n, pub in self.pubs.items() if n.startswith(prefix)}
         rgb = frame.image(s.appearance)
+        truth = frame.ground_truth(s.appearance)  # labels as this appearance's image shows them
         pubs["image_raw"].publish(image_msg(numpy_to_image_fields(rgb, "rgb8"), header))
         info = camera_info(frame.K, s.width, s.height, header)
         if p is not None:
             info.p = np.asarray(p, np.float64).reshape(12)
         pubs["camera_info"].publish(info)
         pubs["segmentation"].publish(
-            image_msg(numpy_to_image_fields(frame.labels, "mono8"), header))
+            image_msg(numpy_to_image_fields(truth.labels, "mono8"), header))
         if s.publish_depth:
             pubs["depth"].publish(
-                image_msg(numpy_to_image_fields(frame.depth.astype(np.float32), "32FC1"), header))
+                image_msg(numpy_to_image_fields(truth.depth.astype(np.float32), "32FC1"), header))
         if s.publish_uv:
             pubs["uv"].publish(
-                image_msg(numpy_to_image_fields(frame.uv.astype(np.float32), "32FC2"), header))
+                image_msg(numpy_to_image_fields(truth.uv.astype(np.float32), "32FC2"), header))
 
 
 def main(args: list[str] | None = None) -> int:

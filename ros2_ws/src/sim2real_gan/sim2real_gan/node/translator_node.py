@@ -25,6 +25,7 @@ from rclpy.clock import Clock, ClockType
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, Image
 
+from sim2real_gan.node.inputs import Input, InputSubscriptions
 from sim2real_gan.node.params import (
     TRANSLATOR_NODE,
     TRANSLATOR_PARAMS,
@@ -45,6 +46,8 @@ from sim2real_gan.pipeline import (
     FrameSynchronizer,
     SyncConfig,
 )
+from sim2real_gan.pipeline.monitor import InputMonitor, diagnostic_values, inputs_line
+from sim2real_gan.pipeline.topics import relative_to
 
 if TYPE_CHECKING:
     from sim2real_gan.runtime import TranslatorLike
@@ -89,8 +92,10 @@ class TranslatorNode(LifecycleNode):
         self.worker: TranslationWorker | None = None
         self.active = False
         self._pubs: dict[str, Any] = {}
-        self._subs: list[Any] = []
         self._log_timer: Any = None
+        self._watch_timer: Any = None
+        self.inputs: InputSubscriptions | None = None
+        self.monitor: InputMonitor | None = None
         self._steady = Clock(clock_type=ClockType.STEADY_TIME)
         self.diagnostics = Updater(self, period=1.0)
         self.diagnostics.setHardwareID("sim2real_gan")
@@ -205,21 +210,40 @@ class TranslatorNode(LifecycleNode):
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         ret = super().on_activate(state)
         s = self.settings
-        qos = qos_profile(s.qos, s.queue_depth)
-        self._subs = [self.create_subscription(
-            Image, s.topics.image.src, lambda m: self._on_message(IMAGE_KEY, m), qos)]
-        if s.topics.camera_info is not None:
-            self._subs.append(self.create_subscription(
-                CameraInfo, s.topics.camera_info.src,
-                lambda m: self._on_message(CAMERA_INFO_KEY, m), qos))
-        for key in self.sync.config.label_keys:
-            self._subs.append(self.create_subscription(
-                self._msg_type(key), key, lambda m, k=key: self._on_message(k, m), qos))
+        inputs = self._inputs()
+        self.monitor = InputMonitor({k: i.name for k, i in inputs.items()})
+        self.inputs = InputSubscriptions(self, inputs, s.qos, s.queue_depth, self._on_message,
+                                         self.monitor)
+        self.inputs.open()
         self.worker.start()
         self.active = True
         self._start_log_timer(self.get_parameter("log_period_s").value)
+        self._watch_timer = self.create_timer(0.5, self._watch_inputs, clock=self._steady)
         self.get_logger().info("active")
         return ret
+
+    def _inputs(self) -> dict[str, Input]:
+        """Input key -> type, topic and name (the topic below input_ns, else absolute)."""
+        t = self.settings.topics
+
+        def name(topic: str) -> str:
+            return relative_to(t.input_ns, topic) or topic
+
+        inputs = {IMAGE_KEY: Input(Image, t.image.src, name(t.image.src))}
+        if t.camera_info is not None:
+            inputs[CAMERA_INFO_KEY] = Input(CameraInfo, t.camera_info.src,
+                                            name(t.camera_info.src))
+        for key in self.sync.config.label_keys:
+            inputs[key] = Input(self._msg_type(key), key, name(key))
+        return inputs
+
+    def _watch_inputs(self) -> None:
+        """Twice a second: log inputs that went silent or resumed; ``qos: auto``: follow
+        the publishers of each input topic."""
+        for event in self.monitor.check():
+            (self.get_logger().warning if event.kind == "silent"
+             else self.get_logger().info)(event.message)
+        self.inputs.refresh()
 
     def _on_message(self, key: str, msg: Any) -> None:
         """Subscription callback: hand the message to the synchroniser (never blocks). A
@@ -245,16 +269,19 @@ class TranslatorNode(LifecycleNode):
         return SUCCESS
 
     def _stop_streaming(self) -> None:
-        for sub in self._subs:
-            self.destroy_subscription(sub)
-        self._subs = []
+        if self._watch_timer is not None:
+            self.destroy_timer(self._watch_timer)
+            self._watch_timer = None
+        if self.inputs is not None:
+            self.inputs.close()
+            self.inputs = None
         if self.worker is not None:
             self.worker.stop()
         if self._log_timer is not None:
             self.destroy_timer(self._log_timer)
             self._log_timer = None
         if self.active and self.sync is not None:
-            self.get_logger().info(f"deactivated: {self.sync.snapshot().line()}")
+            self.get_logger().info(f"deactivated: {self.sync.snapshot().line(self._names())}")
         self.active = False
 
     def _release(self) -> None:
@@ -314,7 +341,14 @@ class TranslatorNode(LifecycleNode):
             return f"[{backend}] not configured"
         style = self.worker.style_info if self.worker is not None else "none"
         snap = self.sync.snapshot()
-        return f"[{backend}, style {style}] {snap.line()}{self._stereo_notes(snap)}"
+        line = f"[{backend}, style {style}] {snap.line(self._names())}{self._stereo_notes(snap)}"
+        if self.active and self.monitor is not None:
+            line += f"; {inputs_line(self.monitor.snapshot())}"
+        return line
+
+    def _names(self) -> dict[str, str]:
+        """Input key -> name, for lines and diagnostics (empty before activation)."""
+        return self.monitor.names if self.monitor is not None else {}
 
     def _stereo_notes(self, snap: Any) -> str:
         """Stereo: the right camera_info baseline check and stamps that never matched."""
@@ -335,8 +369,13 @@ class TranslatorNode(LifecycleNode):
             return stat
         snap = self.sync.snapshot()
         errors = self.worker.errors if self.worker is not None else 0
+        inputs = self.monitor.snapshot() if self.active and self.monitor is not None else []
+        silent = [i for i in inputs if i.silent]
         if not self.active:
             stat.summary(DiagnosticStatus.OK, "inactive")
+        elif silent:
+            stat.summary(DiagnosticStatus.WARN, "silent input(s): " + ", ".join(
+                f"{i.name} for {i.silent_s:.1f} s" for i in silent))
         elif errors:
             stat.summary(DiagnosticStatus.WARN, f"{errors} frames failed to translate")
         elif snap.published == 0:
@@ -353,6 +392,13 @@ class TranslatorNode(LifecycleNode):
         stat.add("frames_dropped", str(snap.frames_dropped))
         for reason, n in sorted(snap.frame_drops.items()):
             stat.add(f"dropped_{reason}", str(n))
+        names = self._names()
+        for key, n in sorted(snap.missing.items()):
+            stat.add(f"dropped_incomplete_missing_{names.get(key, key)}", str(n))
+        for key, value in diagnostic_values(inputs):
+            stat.add(key, value)
+        for key, choice in (self.inputs.choices.items() if self.inputs is not None else ()):
+            stat.add(f"qos_in_{names.get(key, key)}", choice.reliability)
         for reason, n in sorted(snap.message_drops.items()):
             stat.add(f"messages_dropped_{reason}", str(n))
         stat.add("episodes", str(snap.episodes))
