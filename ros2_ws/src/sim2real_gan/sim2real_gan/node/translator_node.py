@@ -241,8 +241,10 @@ class TranslatorNode(LifecycleNode):
         """Twice a second: log inputs that went silent or resumed; ``qos: auto``: follow
         the publishers of each input topic."""
         for event in self.monitor.check():
-            (self.get_logger().warning if event.kind == "silent"
-             else self.get_logger().info)(event.message)
+            if event.kind == "silent":
+                self.get_logger().warning(event.message)
+            else:  # rclpy: one severity per logging call site
+                self.get_logger().info(event.message)
         self.inputs.refresh()
 
     def _on_message(self, key: str, msg: Any) -> None:
