@@ -16,12 +16,22 @@ the node's subscription QoS, as a separate subscriber. Each run prints one table
   still arrived) and when, the node's frame drops by reason, its RSS at start and end,
 * output labels / camera_info whose stamp the probe never saw on an output image, next to
   the images the probe got of those the node published (the node publishes keep-last
-  ``queue_depth``, so a label without its image means the probe lost that image, or a bug).
+  ``queue_depth``, so a label without its image means the probe lost that image, or a bug),
+* the node's own input warnings (an input that went silent / resumed, incompatible QoS),
+  the QoS it chose per input, and per input the messages received per second.
+
+``--variant LABEL [NAME:=VALUE ...]`` (repeatable) compares configurations in interleaved
+rounds (one run of each per round, so load changes hit all): node parameters, plus
+``receive_buffer_mb:=N`` (the node's process gets the ``CYCLONEDDS_URI`` that
+``translate.launch.py`` would set, through the same ``sim2real_gan.node.dds_env``) and
+``pub_qos:=best_effort``. The analysis and tables are in ``ros_overload_report.py``.
 
 Run with ROS 2 sourced (before any ``set -u``), e.g. the stack in /work/ros2 (USAGE.md)::
 
     .venv/bin/python benchmarks/ros_overload.py --runs 4 --duration 60 --out /tmp/ovl.json
     .venv/bin/python benchmarks/ros_overload.py --runs 4 --node-param qos:=reliable
+    .venv/bin/python benchmarks/ros_overload.py --runs 5 --no-control \\
+        --variant old qos:=sensor_data --variant run --variant launch receive_buffer_mb:=8
 
 ``publish`` and ``node`` are the roles this script starts as subprocesses.
 """
@@ -42,13 +52,46 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from ros_overload_report import INPUTS, NS, analyse, node_warnings, percentiles, summary, table
 
-NS = "/sim/camera"
 OUT_NS = "/realistic/camera"
-INPUTS = ("image_raw", "camera_info", "segmentation", "depth")
-NODE_KEYS = {"image": "image_raw", "camera_info": "camera_info",
-             f"{NS}/segmentation": "segmentation", f"{NS}/depth": "depth"}
-WINDOW_S = 10.0
+PSEUDO = ("receive_buffer_mb", "pub_qos")  # variant settings that are not node parameters
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One configuration: node parameters, the DDS receive buffer the launch file would ask
+    for the node (``receive_buffer_mb``, 0 = none) and the publisher's QoS."""
+
+    label: str
+    node_params: tuple[str, ...]
+    receive_buffer_mb: int
+    pub_qos: str
+
+    @classmethod
+    def parse(cls, words: list[str], pub_qos: str) -> Variant:
+        """``LABEL [NAME:=VALUE ...]``; ``receive_buffer_mb`` and ``pub_qos`` are taken
+        here, every other NAME:=VALUE goes to the node."""
+        label, *params = words
+        settings = {"receive_buffer_mb": "0", "pub_qos": pub_qos}
+        node = []
+        for p in params:
+            name, sep, value = p.partition(":=")
+            if not sep or not name:
+                raise SystemExit(f"--variant {label}: expected NAME:=VALUE, got {p!r}")
+            if name in PSEUDO:
+                settings[name] = value
+            else:
+                node.append(p)
+        if settings["pub_qos"] not in ("reliable", "best_effort"):
+            raise SystemExit(f"--variant {label}: pub_qos must be reliable or best_effort, got "
+                             f"{settings['pub_qos']!r}")
+        try:
+            mb = int(settings["receive_buffer_mb"])
+        except ValueError:
+            raise SystemExit(f"--variant {label}: receive_buffer_mb must be an integer, got "
+                             f"{settings['receive_buffer_mb']!r}") from None
+        return cls(label, tuple(node), mb, settings["pub_qos"])
 
 
 def _qos(reliable: bool, depth: int) -> Any:
@@ -134,18 +177,10 @@ def publish_role(args: argparse.Namespace) -> int:
             raise
     _emit("OVERLOAD_PUBLISHER", {
         "sent_at_ns": sent_at, "missed_slots": int(missed),
-        "publish_ms": {t: _percentiles(v) for t, v in call_ms.items()}})
+        "publish_ms": {t: percentiles(v) for t, v in call_ms.items()}})
     node.destroy_node()
     rclpy.try_shutdown()
     return 0
-
-
-def _percentiles(values: list[float]) -> dict[str, float]:
-    a = np.asarray(values, dtype=np.float64)
-    if a.size == 0:
-        return {"p50": float("nan"), "p99": float("nan"), "max": float("nan")}
-    return {"p50": float(np.percentile(a, 50)), "p99": float(np.percentile(a, 99)),
-            "max": float(a.max())}
 
 
 # ---- role: translator node ---------------------------------------------------------------
@@ -158,9 +193,12 @@ def node_role(ros_args: list[str]) -> int:  # ros_args: ["--ros-args", "-p", ...
         if node.sync is None:
             return
         snap = node.sync.snapshot()
+        inputs = node.monitor.snapshot() if node.monitor is not None else []
         _emit("OVERLOAD_NODE", {"wall_ns": time.time_ns(), "received": snap.received,
                                 "published": snap.published, "frame_drops": snap.frame_drops,
-                                "message_drops": snap.message_drops})
+                                "message_drops": snap.message_drops, "missing": snap.missing,
+                                "silent_inputs": [i.name for i in inputs if i.silent],
+                                "qos": node.inputs.summary() if node.inputs else ""})
 
     def start(node: Any) -> int:
         node.trigger_configure()
@@ -221,9 +259,11 @@ class Probe:
 class Child:
     """A role subprocess in its own process group; its tagged JSON lines are collected."""
 
-    def __init__(self, argv: list[str], log_path: Path | None):
+    def __init__(self, argv: list[str], log_path: Path | None,
+                 env: dict[str, str] | None = None):
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, bufsize=1, start_new_session=True)
+                                     text=True, bufsize=1, start_new_session=True,
+                                     env={**os.environ, **(env or {})})
         self.tagged: dict[str, list[dict[str, Any]]] = {}
         self.lines: list[str] = []
         self.unparsed = 0  # tagged lines mangled by interleaved output (reported)
@@ -275,9 +315,9 @@ class Child:
 
 
 def _start_child(role_argv: list[str], log_dir: Path | None, name: str,
-                 timeout_s: float) -> Child:
+                 timeout_s: float, env: dict[str, str] | None = None) -> Child:
     log = log_dir / f"{name}.log" if log_dir else None
-    child = Child([sys.executable, __file__, *role_argv], log)
+    child = Child([sys.executable, __file__, *role_argv], log, env)
     if not child.active.wait(timeout_s) or child.proc.poll() is not None:
         code = child.stop()
         tail = "\n  ".join(child.lines[-15:])
@@ -285,70 +325,19 @@ def _start_child(role_argv: list[str], log_dir: Path | None, name: str,
     return child
 
 
-def _grew(prev: dict[str, Any], cur: dict[str, Any] | None, key: str) -> bool:
-    return cur is not None and cur["received"].get(key, 0) > prev["received"].get(key, 0)
-
-
-def _silences(reports: list[dict[str, Any]], t0_ns: int, silent_s: float) -> dict[str, Any]:
-    """Per non-image input: stretches of >= ``silent_s`` in which the node received none of
-    it while images kept arriving -> {input: {"from_s" (first stretch), "silent_s" (all),
-    "until_end"}}."""
-    out: dict[str, Any] = {}
-    for key, name in NODE_KEYS.items():
-        if name == "image_raw":
-            continue
-        since = None  # the report after which the input stopped arriving
-        for prev, cur in zip(reports, [*reports[1:], None], strict=True):
-            if since is None and _grew(prev, cur, "image") and not _grew(prev, cur, key):
-                since = prev
-            elif since is not None and (_grew(prev, cur, key) or cur is None):
-                length = ((cur or prev)["wall_ns"] - since["wall_ns"]) / 1e9
-                if length >= silent_s:
-                    entry = out.setdefault(name, {"from_s": (since["wall_ns"] - t0_ns) / 1e9,
-                                                  "silent_s": 0.0})
-                    entry["silent_s"] += length
-                    entry["until_end"] = cur is None
-                since = None
-    return out
-
-
-def analyse(t0: int, t1: int, pub: dict[str, Any], reports: list[dict[str, Any]],
-            probe: dict[str, list[tuple[int, int]]], silent_s: float) -> dict[str, Any]:
-    """One run's numbers (t0/t1: first send / end of the measured span, wall ns)."""
-    n_win = max(1, int((t1 - t0) / 1e9 / WINDOW_S + 0.05))  # whole windows measured
-    out_img = [(r, s) for r, s in probe["out/image_raw"] if s >= t0]
-
-    def per_window(times: list[int]) -> list[float]:
-        idx = (np.asarray(times, dtype=np.int64) - t0) // int(WINDOW_S * 1e9)
-        counts = np.bincount(idx[(idx >= 0) & (idx < n_win)], minlength=n_win)
-        return [round(float(c) / WINDOW_S, 1) for c in counts]
-
-    lat = [(r - s) / 1e6 for r, s in out_img]
-    image_stamps = {s for _, s in probe["out/image_raw"]}
-    final = reports[-1] if reports else {"received": {}, "frame_drops": {}, "published": 0}
-    return {
-        "sent": len(pub["sent_at_ns"]), "sent_hz": per_window(pub["sent_at_ns"]),
-        "missed_slots": pub["missed_slots"], "publish_ms": pub["publish_ms"],
-        "out_hz": per_window([r for r, _ in out_img]),
-        "latency_ms": _percentiles(lat), "published": final["published"],
-        "node_received": {n: final["received"].get(k, 0) for k, n in NODE_KEYS.items()},
-        "control_received": {t: len(probe[f"in/{t}"]) for t in INPUTS if f"in/{t}" in probe},
-        "frame_drops": final["frame_drops"], "message_drops": final.get("message_drops", {}),
-        "silent": _silences(reports, t0, silent_s),
-        "probe_images": len(image_stamps),
-        "labels_without_image": sum(s not in image_stamps for t in INPUTS[1:]
-                                    for _, s in probe[f"out/{t}"]),
-    }
-
-
-def one_run(args: argparse.Namespace, probe_node: Any, index: int) -> dict[str, Any]:
+def one_run(args: argparse.Namespace, probe_node: Any, index: int,
+            variant: Variant) -> dict[str, Any]:
     """Start node, probe, publisher; measure ``args.duration`` s; stop all; analyse."""
+    from sim2real_gan.node.dds_env import kernel_rmem_max, receive_buffer_env
+
     log_dir = None
     if args.log_dir:
-        log_dir = Path(args.log_dir) / f"run{index}"
+        log_dir = Path(args.log_dir) / f"run{index}_{variant.label}"
         log_dir.mkdir(parents=True)  # an existing run folder is an error, never overwritten
-    node_argv = ["node", "--ros-args"] + [a for p in args.node_param for a in ("-p", p)]
-    node = _start_child(node_argv, log_dir, "node", args.start_timeout)
+    node_env, env_note = receive_buffer_env(os.environ, variant.receive_buffer_mb,
+                                            kernel_rmem_max())
+    node_argv = ["node", "--ros-args"] + [a for p in variant.node_params for a in ("-p", p)]
+    node = _start_child(node_argv, log_dir, "node", args.start_timeout, node_env)
     probe = Probe(probe_node, args.control_qos if args.control else None)
     probe.start()
     pub = None
@@ -356,7 +345,8 @@ def one_run(args: argparse.Namespace, probe_node: Any, index: int) -> dict[str, 
         rss0 = node.rss_mib()
         pub = _start_child(["publish", "--rate", str(args.rate), "--size", str(args.size),
                             "--frames", str(args.frames), "--seg-encoding", args.seg_encoding,
-                            "--pub-qos", args.pub_qos], log_dir, "publisher", args.start_timeout)
+                            "--pub-qos", variant.pub_qos], log_dir, "publisher",
+                           args.start_timeout)
         t0 = pub.tagged["OVERLOAD_START"][0]["wall_ns"]
         threading.Event().wait(max(0.0, args.duration - (time.time_ns() - t0) / 1e9))
         rss1 = node.rss_mib()
@@ -368,47 +358,35 @@ def one_run(args: argparse.Namespace, probe_node: Any, index: int) -> dict[str, 
     result = analyse(t0, t1, pub.tagged["OVERLOAD_PUBLISHER"][0],
                      node.tagged.get("OVERLOAD_NODE", []), probe.received, args.silent_s)
     status = [ln for ln in node.lines if "published" in ln and "latency" in ln]
-    result.update(run=index, rss_mib=[round(rss0, 1), round(rss1, 1)], exit_codes=[
-        pub_code, node_code], node_params=args.node_param, last_status=status[-1:],
-        unparsed_reports=node.unparsed + pub.unparsed)
+    result.update(run=index, variant=variant.label, rss_mib=[round(rss0, 1), round(rss1, 1)],
+                  exit_codes=[pub_code, node_code], node_params=list(variant.node_params),
+                  pub_qos=variant.pub_qos, receive_buffer=env_note,
+                  node_warnings=node_warnings(node.lines), last_status=status[-1:],
+                  load_avg=[round(x, 1) for x in os.getloadavg()],
+                  unparsed_reports=node.unparsed + pub.unparsed)
     return result
 
 
-def _fmt_drops(d: dict[str, int]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in sorted(d.items())) or "none"
-
-
-def table(results: list[dict[str, Any]], control: bool) -> str:
-    """Markdown table, one row per run."""
-    head = ("| run | node params | out Hz per 10 s | latency p50 / p99 ms | sent | node got "
-            "img / ci / seg / depth |" + (" control got img / ci / seg / depth |" if control
-                                         else "") + " silent in node | frame drops | "
-            "RSS start -> end MiB | depth publish() p99 / max ms | probe: images of "
-            "published, labels without image |")
-    rows = [head, "|" + "---|" * (head.count("|") - 1)]
-    for r in results:
-        got = " / ".join(str(r["node_received"][t]) for t in INPUTS)
-        ctl = (" " + " / ".join(str(r["control_received"][t]) for t in INPUTS) + " |"
-               if control else "")
-        silent = "; ".join(f"{k} from {v['from_s']:.0f} s for {v['silent_s']:.0f} s"
-                           + (" (to end)" if v["until_end"] else "")
-                           for k, v in r["silent"].items()) or "none"
-        lat, pd = r["latency_ms"], r["publish_ms"]["depth"]
-        rows.append(
-            f"| {r['run']} | {' '.join(r['node_params']) or 'defaults'} | "
-            f"{' '.join(f'{h:.1f}' for h in r['out_hz'])} | {lat['p50']:.0f} / "
-            f"{lat['p99']:.0f} | {r['sent']} | {got} |{ctl} {silent} | "
-            f"{_fmt_drops(r['frame_drops'])} | {r['rss_mib'][0]:.0f} -> {r['rss_mib'][1]:.0f}"
-            f" | {pd['p99']:.1f} / {pd['max']:.1f} | {r['probe_images']} of {r['published']},"
-            f" {r['labels_without_image']} |")
-    return "\n".join(rows)
+def _variants(args: argparse.Namespace) -> list[Variant]:
+    if not args.variant:  # one configuration: --node-param and --pub-qos
+        return [Variant.parse(["node", *args.node_param], args.pub_qos)]
+    if args.node_param:
+        raise SystemExit("--node-param and --variant do not mix: put the parameters into "
+                         "each --variant")
+    variants = [Variant.parse(v, args.pub_qos) for v in args.variant]
+    labels = [v.label for v in variants]
+    if len(set(labels)) != len(labels):
+        raise SystemExit(f"--variant labels must differ, got {labels}")
+    return variants
 
 
 def run_role(args: argparse.Namespace) -> int:
-    """Orchestrate ``args.runs`` runs, print the table, write JSON to ``args.out``."""
+    """Orchestrate ``args.runs`` rounds (each variant once per round, in the given order,
+    so that load changes hit every variant), print the tables, write JSON to ``args.out``."""
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
 
+    variants = _variants(args)
     if args.out and Path(args.out).exists():
         raise SystemExit(f"--out {args.out} exists; give a new path (it is never overwritten)")
     if args.log_dir and Path(args.log_dir).exists():
@@ -421,25 +399,32 @@ def run_role(args: argparse.Namespace) -> int:
     executor.add_node(probe_node)
     spinner = threading.Thread(target=executor.spin, daemon=True)
     spinner.start()
-    results = []
+    results: list[dict[str, Any]] = []
     try:
         for i in range(1, args.runs + 1):
-            results.append(one_run(args, probe_node, i))
-            print(table(results[-1:], args.control).splitlines()[-1], flush=True)
+            for variant in variants:
+                results.append(one_run(args, probe_node, i, variant))
+                print(table(results[-1:], args.control).splitlines()[-1], flush=True)
+                if args.out:  # after every run: a session may end before the last one
+                    _write_json(args.out, results)
     finally:
         executor.shutdown()
         probe_node.destroy_node()
         rclpy.try_shutdown()
     load = os.getloadavg()
     print(f"\n{os.cpu_count()} CPUs, load average {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}; "
-          f"{args.size}x{args.size} at {args.rate} Hz, publisher {args.pub_qos} depth 10, "
+          f"{args.size}x{args.size} at {args.rate} Hz, publisher depth 10, "
           f"{args.duration:.0f} s per run, RMW {os.environ.get('RMW_IMPLEMENTATION', '?')}\n")
     print(table(results, args.control))
-    if args.out:
-        tmp = Path(f"{args.out}.tmp")
-        tmp.write_text(json.dumps(results, indent=1))
-        tmp.replace(args.out)
+    print()
+    print(summary(results))
     return 0
+
+
+def _write_json(path: str, results: list[dict[str, Any]]) -> None:
+    tmp = Path(f"{path}.tmp")
+    tmp.write_text(json.dumps(results, indent=1))
+    tmp.replace(path)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -455,6 +440,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--pub-qos", choices=("reliable", "best_effort"), default="reliable")
     p.add_argument("--node-param", action="append", default=[], metavar="NAME:=VALUE",
                    help="translator_node parameter (repeatable), e.g. qos:=reliable")
+    p.add_argument("--variant", action="append", nargs="+", default=[],
+                   metavar="LABEL [NAME:=VALUE]",
+                   help="a configuration to compare (repeatable; runs interleave): node "
+                   "parameters plus receive_buffer_mb:=N (the DDS receive buffer the launch "
+                   "file asks for the node) and pub_qos:=reliable|best_effort")
     p.add_argument("--control", action=argparse.BooleanOptionalAction, default=True,
                    help="also count the inputs in this process with the node's QoS")
     p.add_argument("--control-qos", choices=("sensor_data", "reliable"), default="sensor_data")
