@@ -138,9 +138,15 @@ def _frames(size: int, count: int, seg_encoding: str) -> list[dict[str, Any]]:
 def publish_role(args: argparse.Namespace) -> int:
     """Send frames at ``args.rate`` until SIGINT; report counts and publish() durations."""
     import rclpy
+    from rclpy.signals import SignalHandlerOptions
     from sensor_msgs.msg import CameraInfo, Image
 
-    rclpy.init(args=["ros_overload_publish"])  # not sys.argv: no ROS arguments there
+    # the orchestrator's SIGINT only ends the loop: rclpy's own handler would shut the
+    # context down under a publish() (and raise again inside the handling)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    rclpy.init(args=["ros_overload_publish"],  # not sys.argv: no ROS arguments there
+               signal_handler_options=SignalHandlerOptions.NO)
     node = rclpy.create_node("overload_camera")
     qos = _qos(args.pub_qos == "reliable", 10)
     pubs = {t: node.create_publisher(CameraInfo if t == "camera_info" else Image,
@@ -152,7 +158,6 @@ def publish_role(args: argparse.Namespace) -> int:
     missed = 0
     _emit("OVERLOAD_START", {"wall_ns": time.time_ns()})
     next_t = time.monotonic_ns()
-    stop = threading.Event()
     try:
         while rclpy.ok() and not stop.is_set():
             msgs = frames[len(sent_at) % len(frames)]
@@ -170,9 +175,7 @@ def publish_role(args: argparse.Namespace) -> int:
                 missed += late // period_ns
                 next_t += (late // period_ns) * period_ns
             stop.wait(max(0.0, (next_t - time.monotonic_ns()) / 1e9))
-    except KeyboardInterrupt:  # the orchestrator's SIGINT: report and exit
-        pass
-    except Exception:  # ExternalShutdownException, or publish() after Ctrl-C shut rclpy down
+    except Exception:  # publish() after the context was shut down from elsewhere
         if rclpy.ok():
             raise
     _emit("OVERLOAD_PUBLISHER", {
@@ -400,13 +403,18 @@ def run_role(args: argparse.Namespace) -> int:
     spinner = threading.Thread(target=executor.spin, daemon=True)
     spinner.start()
     results: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []  # runs whose node or publisher did not report
     try:
         for i in range(1, args.runs + 1):
             for variant in variants:
-                results.append(one_run(args, probe_node, i, variant))
-                print(table(results[-1:], args.control).splitlines()[-1], flush=True)
+                try:
+                    results.append(one_run(args, probe_node, i, variant))
+                    print(table(results[-1:], args.control).splitlines()[-1], flush=True)
+                except (RuntimeError, KeyError, IndexError) as exc:  # a child failed: say so
+                    failed.append({"run": i, "variant": variant.label, "error": repr(exc)})
+                    print(f"run {i} {variant.label} FAILED: {exc!r}", flush=True)
                 if args.out:  # after every run: a session may end before the last one
-                    _write_json(args.out, results)
+                    _write_json(args.out, results + failed)
     finally:
         executor.shutdown()
         probe_node.destroy_node()
@@ -418,7 +426,9 @@ def run_role(args: argparse.Namespace) -> int:
     print(table(results, args.control))
     print()
     print(summary(results))
-    return 0
+    if failed:
+        print(f"\n{len(failed)} run(s) failed: {failed}")
+    return 1 if failed else 0
 
 
 def _write_json(path: str, results: list[dict[str, Any]]) -> None:
