@@ -149,6 +149,19 @@ def test_auto_follows_a_best_effort_publisher_that_comes_later(make_graph) -> No
     assert wait_until(lambda: g.outputs() >= 5), g.translator._status_line()
 
 
+def test_auto_hears_mixed_publishers_best_effort(make_graph) -> None:
+    g = make_graph("auto")
+    g.start()
+    depth = f"{NS}/depth"
+    g.probe.create_publisher(Image, depth, qos_profile("reliable", 5))
+    g.probe.create_publisher(Image, depth, qos_profile("sensor_data", 5))
+    choices = g.translator.inputs.choices
+    assert wait_until(lambda: choices[depth].mixed and choices[depth].reliability
+                      == "best_effort"), choices[depth]
+    assert wait_until(lambda: subscribed_reliability(g.probe, depth) == {"best_effort"})
+    assert choices[f"{NS}/segmentation"].reliability == "reliable"  # per topic
+
+
 def test_reliable_warns_naming_each_topic_a_best_effort_publisher_cannot_reach(
         make_graph) -> None:
     g = make_graph("reliable")

@@ -83,6 +83,7 @@ class InputSubscriptions:
                 self.node.destroy_subscription(self._subs.pop(key))
                 self._subscribe(key, choice)
             self.choices[key] = choice
+            self._warn_mixed(key, choice)
 
     def close(self) -> None:
         for sub in self._subs.values():
@@ -104,8 +105,13 @@ class InputSubscriptions:
         self.choices[key] = choice
         self.log.info(f"input {spec.name}: {spec.topic} subscribed {choice.reliability} "
                       f"depth {self.depth} ({choice.reason})")
+        self._warn_mixed(key, choice)
+
+    def _warn_mixed(self, key: str, choice: QoSChoice) -> None:
+        """Once per input: ``auto`` had to pick best effort beside reliable publishers."""
         if choice.mixed and key not in self._mixed_warned:
             self._mixed_warned.add(key)
+            spec = self.inputs[key]
             self.log.warning(mixed_text(spec.name, spec.topic, choice))
 
     def _received(self, key: str, msg: Any) -> None:

@@ -83,14 +83,6 @@ def _count(offers: Sequence[Offer]) -> str:
     return f"{len(offers)} publisher{'s' if len(offers) != 1 else ''}"
 
 
-def unheard(choice: QoSChoice, offers: Sequence[Offer]) -> list[Offer]:
-    """Publishers a subscription with ``choice`` cannot hear (a reliable reader does not
-    match a best-effort writer)."""
-    if choice.reliability != RELIABLE:
-        return []
-    return [o for o in offers if o.reliability != RELIABLE]
-
-
 def incompatible_text(name: str, topic: str, mode: str, policy: str, total: int) -> str:
     """The warning for an incompatible-QoS event on input ``name`` (``topic``)."""
     fix = ("set qos:=auto (matches each topic to its publishers) or qos:=sensor_data"
