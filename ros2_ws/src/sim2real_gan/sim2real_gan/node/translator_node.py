@@ -293,6 +293,7 @@ class TranslatorNode(LifecycleNode):
         if self.translator is not None:
             self.translator.close()
         self.translator = self.sync = self.worker = None
+        self.monitor = None  # its input names belong to the released topic plan
 
     # ---- output -------------------------------------------------------------------------
     def _publish(self, frame: Frame, fields: dict[str, Any]) -> None:
