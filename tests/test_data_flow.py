@@ -6,11 +6,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-
-from training.data.flow import FlowEstimator, fb_consistent
-from training.data.flow_geometry import depth_pose_flow
-from training.data.frames import Camera, clean_frame
-from training.data.tf_poses import BODY_TO_OPTICAL, TfBuffer, camera_frame, optical_pose
+from sim2real_gan.flow import Camera, FlowEstimator, fb_consistent
+from sim2real_gan.flow.geometry import depth_pose_flow
+from sim2real_gan.flow.tf_poses import BODY_TO_OPTICAL, TfBuffer, camera_frame, optical_pose
+from sim2real_gan.io.recording import clean_frame
 
 
 def _texture(h: int, w: int, seed: int = 0) -> np.ndarray:

@@ -120,6 +120,7 @@ class LossConfig:
                                   # moments at full and 1/4 resolution, highlight share)
     d_blur: float = 0.0           # px: Gaussian blur of what D_real sees (real and fake alike;
                                   # hides per-frame sensor noise); 0 = off
+    stereo: float = 0.0           # sim2real: cross-view consistency of a stereo pair (disparity-warped)
 
     def __post_init__(self) -> None:
         if self.adversarial not in ADVERSARIAL:

@@ -98,6 +98,21 @@ def temporal_loss(out_t: torch.Tensor, out_t1: torch.Tensor, flow: torch.Tensor,
     return (diff.abs() * mask).sum() / (mask.sum() * diff.shape[1]).clamp_min(1.0)
 
 
+def stereo_loss(out_left: torch.Tensor, out_right: torch.Tensor, disparity: torch.Tensor,
+                valid: torch.Tensor, in_left: torch.Tensor | None = None,
+                in_right: torch.Tensor | None = None) -> torch.Tensor:
+    """Cross-view consistency of a stereo pair: :func:`temporal_loss` with the right view as
+    the "next frame" and the flow (-d, 0) of the left -> right disparity ``d`` (B,1,H,W) px
+    (``x_right = x_left - d``), masked by ``valid`` (B,1,H,W) (visible in both views). With
+    the inputs, the outputs' difference is compared with the inputs' (view-dependent shading
+    of the simulation is allowed). Zero for a disparity-consistent pair."""
+    if disparity.ndim != 4 or disparity.shape[1] != 1:
+        raise ValueError(f"stereo_loss: expected disparity (B,1,H,W), got "
+                         f"{tuple(disparity.shape)}")
+    flow = torch.cat([-disparity, torch.zeros_like(disparity)], dim=1)
+    return temporal_loss(out_left, out_right, flow, valid, in_left, in_right)
+
+
 def feature_temporal_loss(feat_t: torch.Tensor, feat_t1: torch.Tensor, flow: torch.Tensor,
                           valid: torch.Tensor) -> torch.Tensor:
     """Temporal loss on (B,C,h,w) features: flow and mask are pooled to the feature size."""

@@ -4,8 +4,8 @@ training. Cheap by construction: bag metadata and one image message, a folder li
 one image, a video's header.
 
 It follows the data layer's rules (training/data): bag topics as
-``bag_topics.resolve_topics`` finds them, folder subfolders, and for the sim role flow
-that is recorded or, with ``flow: auto|estimate``, estimated from the images. The trainer
+``sim2real_gan.io.bag_topics.resolve_topics`` finds them, folder subfolders, and for the sim
+role flow that is recorded or, with ``flow: auto|estimate``, estimated from the images. The trainer
 checks the loaded source's fields again (training/fields.py).
 """
 
@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
+from sim2real_gan.io.bag_topics import resolve_topics
 
-from .data.bag_topics import resolve_topics
 from .data.frames import FIELDS
 from .data.sources import SourceConfig
+from .data.stereo import STEREO_FIELDS, bag_topic_choice
 
 FLOW = frozenset({"flow", "valid"})
 
@@ -50,8 +51,9 @@ def _bag(src: SourceConfig, role: str) -> Found:
     fields, size = set(FIELDS), None
     for path in src.paths:
         with BagReader(path) as reader:
-            used = resolve_topics(reader.topics, FIELDS, src.topics, src.namespace, role,
-                                  f"bag {path}")
+            where = f"bag {path}"
+            used = resolve_topics(reader.topics, FIELDS, bag_topic_choice(
+                reader.topics, src, role, where), src.namespace, role, where)
             fields &= set(used)
             if size is None:
                 msg = next(reader.messages([used["image"]]), None)
@@ -84,7 +86,8 @@ def _video(src: SourceConfig, role: str) -> Found:
 
 
 def _synthetic(src: SourceConfig, role: str) -> Found:
-    return frozenset(FIELDS) - {"mask"}, (src.height, src.width)
+    stereo = frozenset() if src.stereo and role == "sim" else frozenset(STEREO_FIELDS)
+    return frozenset(FIELDS) - {"mask"} - stereo, (src.height, src.width)
 
 
 PROBES: dict[str, Callable[[SourceConfig, str], Found]] = {
@@ -103,6 +106,21 @@ def _with_flow(src: SourceConfig, role: str, fields: frozenset[str]) -> frozense
     return fields | FLOW if recorded or src.flow in ("auto", "estimate") else fields
 
 
+def _with_disparity(src: SourceConfig, role: str, fields: frozenset[str]) -> frozenset[str]:
+    """Stereo fields only from a stereo sim source; disparity may be estimated (SGBM)."""
+    if not (src.stereo and role == "sim"):
+        return fields - set(STEREO_FIELDS)
+    disp = {"disparity", "disparity_valid"}
+    if src.disparity == "off":
+        return fields - disp
+    if "right" in fields and src.disparity in ("auto", "estimate"):
+        return fields | disp
+    if src.disparity == "gt" and not disp <= fields:
+        raise ValueError(f"data.{role}: disparity: gt, but the source has no disparity/"
+                         "disparity_valid (use disparity: auto to estimate it with SGBM)")
+    return fields
+
+
 def probe_source(src: SourceConfig, role: str) -> SourceProbe:
     """Probe ``src`` (role "sim" | "real"); a path that does not exist is FileNotFoundError,
     a bag whose image topic cannot be told is the data layer's ValueError."""
@@ -113,6 +131,7 @@ def probe_source(src: SourceConfig, role: str) -> SourceProbe:
     if probe is None:
         return SourceProbe(None, None, _where(src, role))
     fields, size = probe(src, role)
+    fields = _with_disparity(src, role, fields)
     if src.size:
         size = (int(src.size[0]), int(src.size[1]))
     return SourceProbe(_with_flow(src, role, fields), size, _where(src, role))

@@ -98,7 +98,13 @@ def structure_loss(sim: torch.Tensor, fake: torch.Tensor, scales: int | None = N
                    win: int = 11) -> torch.Tensor:
     """1 - MS-SSIM(Y(sim), Y(fake)), mean over the batch; images (B,3,H,W) in [-1,1].
 
-    Small crops automatically use fewer scales (and a smaller window below 11 px).
+    Small crops automatically use fewer scales (and a smaller window below 11 px). Always
+    computed in float32 outside autocast: SSIM's variances are differences of nearly equal
+    local means (E[x^2] - mu^2), which bf16/fp16 arithmetic turns into rounding noise (under
+    bf16 autocast the loss read 0.74 instead of 0.035, its gradient off by 18x).
     """
     win = min(win, min(sim.shape[-2:]) // 2 * 2 - 1) if min(sim.shape[-2:]) < win else win
-    return 1 - ms_ssim(luminance(sim), luminance(fake), scales, win).mean()
+    dtype = torch.promote_types(torch.promote_types(sim.dtype, fake.dtype), torch.float32)
+    with torch.autocast(sim.device.type, enabled=False):
+        return 1 - ms_ssim(luminance(sim.to(dtype)), luminance(fake.to(dtype)), scales,
+                           win).mean()

@@ -243,7 +243,7 @@ class Trainer:
         if self.dist.is_main and not cfg.progress:  # no bar (logs, batch jobs): one line
             log.info("step %d/%d  %s", self.step, cfg.steps, "  ".join(
                 f"{k}={v:.3f}" for k, v in logs.items()
-                if k in ("g/total", "d/d_real", "g/temporal", "g/semantic")))
+                if k in ("g/total", "d/d_real", "g/temporal", "g/semantic", "g/stereo")))
         if writer:
             for k, v in logs.items():
                 writer.add_scalar(k, v, self.step)

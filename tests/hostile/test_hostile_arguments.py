@@ -31,9 +31,16 @@ BAD_VALUES = [
     ("simulate", ["--fps", "inf"], "--fps", "inf"),
     ("simulate", ["--fps", "0"], "--fps", "0"),
     ("export", ["--tolerance", "nan"], "--tolerance", "nan"),
+    ("evaluate", ["--max-frames", "0"], "--max-frames", "0"),
+    ("evaluate", ["--black-level", "nan"], "--black-level", "nan"),
+    ("evaluate", ["--label-channel", "4"], "--label-channel", "4"),
+    ("dump", ["--every", "0"], "--every", "0"),
+    ("dump", ["--max", "-1"], "--max", "-1"),
+    ("dump", ["--label-channel", "x"], "--label-channel", "x"),
 ]
 REQUIRED = {"translate-bag": ["in", "out"], "demo": ["--out", "d"], "bench": [],
-            "evaluate": ["--out", "r"], "simulate": ["s"], "export": ["ck", "art"]}
+            "evaluate": ["--out", "r"], "simulate": ["s"], "export": ["ck", "art"],
+            "dump": ["in", "out"]}
 
 
 @pytest.mark.parametrize(("command", "extra", "flag", "value"), BAD_VALUES,

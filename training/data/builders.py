@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from sim2real_gan.flow.camera import Camera
 from tqdm import tqdm
 
 from .bag_source import read_bag_part
-from .frames import ArrayFrame, Camera, FileFrame
+from .frames import ArrayFrame, FileFrame
 from .source_data import Part, Sequence_
 
 if TYPE_CHECKING:
@@ -47,6 +48,10 @@ def _simulate(cfg: SourceConfig, simcfg, seed: int, look: str,
     from sim2real_gan.sim.simulator import EndoscopeSimulator
 
     sim = EndoscopeSimulator(simcfg, seed=scene_seed_for(seed, look, cfg.paired))
+    if simcfg.stereo is not None:  # the left eye is the frame (stereo.py)
+        from .stereo import simulate_stereo
+
+        return simulate_stereo(sim, look, cfg.frames, fields)
     frames = list(sim.frames(cfg.frames))
     get = {"image": lambda f: f.image(look), "target": lambda f: f.image("real"),
            "flow": lambda f: f.flow, "valid": lambda f: f.flow_valid,
@@ -58,12 +63,14 @@ def _simulate(cfg: SourceConfig, simcfg, seed: int, look: str,
 
 
 def _synthetic(cfg: SourceConfig, role: str, fields: tuple[str, ...]) -> list[Part]:
-    from sim2real_gan.sim.config import SimConfig
+    from sim2real_gan.sim.config import SimConfig, StereoConfig
 
     look = cfg.appearance or role
     apps = (look, "real") if "target" in fields else (look,)
+    stereo = (StereoConfig(baseline_m=cfg.baseline_mm / 1000.0)
+              if cfg.stereo and role == "sim" else None)
     simcfg = SimConfig(width=cfg.width, height=cfg.height, appearances=tuple(dict.fromkeys(apps)),
-                       lighting=cfg.lighting)
+                       lighting=cfg.lighting, stereo=stereo)
     parts = []
     for seed in tqdm(cfg.seeds, desc=f"simulate {role}", leave=False, disable=len(cfg.seeds) < 4):
         key = json.dumps([dataclasses.asdict(simcfg), seed, look, cfg.paired, cfg.frames,

@@ -19,7 +19,7 @@ from torch.utils.data import Dataset, Sampler
 
 from .appearance import jitter_appearance
 from .augment import augment_pair, crop_frame
-from .flow import EstimatedFlowFrame
+from .flow_cache import EstimatedFlowFrame
 from .frames import FrameRef
 from .source_data import Sequence_, SourceData
 
@@ -125,9 +125,12 @@ class TranslationDataset(Dataset):
     when real frames are given, with ``real_mask`` (1,H,W) 0/1 (1 = scene pixel, 0 = black
     surround or burned-in text) when the real source has a content mask; ``n`` the sample
     number; ``sim_rim`` / ``real_rim`` (1,H,W) each crop pixel's distance from its whole
-    frame's centre (the generator's vignetting stage). Real crops are drawn mostly inside the content area (``min_content``: share of
-    content pixels a window should hold) and their look is jittered (``jitter``: strength of
-    :func:`~training.data.appearance.jitter_appearance`, 0 = off).
+    frame's centre (the generator's vignetting stage). Stereo sim sources (data/stereo.py)
+    add ``right_t`` (3,H,W), ``disparity`` (1,H,W) px and ``disparity_valid`` (1,H,W) 0/1
+    (and ``aux_right`` (A,H,W) when the generator reads aux); their pairs are never flipped
+    horizontally. Real crops are drawn mostly inside the content area (``min_content``:
+    share of content pixels a window should hold) and their look is jittered (``jitter``:
+    strength of :func:`~training.data.appearance.jitter_appearance`, 0 = off).
     """
 
     def __init__(self, sim: SimPairs, real: RealFrames | None, crop: tuple[int, int],
@@ -151,9 +154,18 @@ class TranslationDataset(Dataset):
         rng = np.random.default_rng([self.seed, int(n), 7])
         j = _perm_index(n, len(self.sim), self.seed, 1, self._cache)
         pair = [_with_rim(fr, self._rims) for fr in self.sim.load(j)]
-        fr_t, fr_t1 = augment_pair(*pair, rng, self.crop, self.hflip, self.vflip)
+        hflip = self.hflip and "right" not in pair[0]  # a mirrored pair swaps the eyes
+        fr_t, fr_t1 = augment_pair(*pair, rng, self.crop, hflip, self.vflip)
         out = {"n": torch.tensor(int(n)), "sim_t": _image(fr_t["image"]),
                "sim_t1": _image(fr_t1["image"]), "sim_rim": _rim(fr_t)}
+        if "right" in fr_t:  # stereo: the right eye at t and the disparity left -> right
+            out["right_t"] = _image(fr_t["right"])
+            if "disparity" in fr_t:
+                out["disparity"] = torch.from_numpy(fr_t["disparity"].astype(np.float32))[None]
+                out["disparity_valid"] = torch.from_numpy(
+                    fr_t["disparity_valid"].astype(np.float32))[None]
+            if self.aux and all(f"right_{a}" in fr_t for a in self.aux):
+                out["aux_right"] = _aux(fr_t, tuple(f"right_{a}" for a in self.aux))
         if "flow" in fr_t:
             out["flow"] = torch.from_numpy(fr_t["flow"].astype(np.float32)).permute(2, 0, 1)
             out["valid"] = torch.from_numpy(fr_t["valid"].astype(np.float32))[None]

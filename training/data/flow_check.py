@@ -20,10 +20,8 @@ import argparse
 import time
 
 import numpy as np
+from sim2real_gan.flow import Camera, FlowEstimator
 from tqdm import tqdm
-
-from .flow import FlowEstimator
-from .frames import Camera
 
 
 def _scores(est: np.ndarray, ok: np.ndarray, gt: np.ndarray, gt_ok: np.ndarray) -> dict:

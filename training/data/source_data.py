@@ -40,7 +40,7 @@ class SourceData:
     seqs: sequences of frame references (consecutive frames; flow links t to t+1).
     fields: fields every frame has, ``image`` first (``flow``/``valid`` included when
     ground truth or estimated). flow: "gt" (recorded), "estimated" (computed from the
-    images, see ``flow.py``) or "none". parts: per path, for summaries.
+    images, see ``sim2real_gan.flow``) or "none". parts: per path, for summaries.
     """
 
     role: str

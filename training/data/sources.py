@@ -1,13 +1,14 @@
 """Frame sources -> :class:`SourceData` (sequences of :class:`FrameRef`, fields present).
 
 Kinds: ``synthetic`` (the built-in simulator, in process, optional .npz cache), ``bag``
-(rosbag2, MCAP or sqlite3: any recording with a camera image topic, see bag_topics.py and
-bag_source.py), ``folder`` (a folder of images, or a sim folder with ``image/`` and any of
-``flow/ valid/ uv/ depth/ labels/ target/`` matched by file stem), ``video`` (MP4, AVI,
-MKV, ... through OpenCV; decoded once, frames kept in memory).
+(rosbag2, MCAP or sqlite3: any recording with a camera image topic, read by
+``sim2real_gan.io.recording``), ``folder`` (a folder of images, or a sim folder with
+``image/`` and any of ``flow/ valid/ uv/ depth/ labels/ target/`` matched by file stem),
+``video`` (MP4, AVI, MKV, ... through OpenCV; decoded once, frames kept in memory).
 
 A source delivers the fields it has. For the sim role, flow the recording lacks is
-estimated from the images (flow.py); for real footage (video, folder, bag) a content mask
+estimated from the images (``sim2real_gan.flow``, cached by flow_cache.py); for real
+footage (video, folder, bag) a content mask
 hides the black surround and burned-in text (footage_mask.py). One summary line per path
 says what was loaded.
 """
@@ -18,12 +19,14 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .bag_topics import DEFAULT_NAMESPACE
+from sim2real_gan.io.bag_topics import DEFAULT_NAMESPACE
+
 from .builders import BUILDERS, KINDS
 from .footage_mask import MODES as MASK_MODES
 from .footage_mask import attach_mask
 from .frames import FIELDS
 from .source_data import Part, Sequence_, SourceData
+from .stereo import DISPARITY_MODES, STEREO_FIELDS
 from .summary import log_summary
 
 log = logging.getLogger("training.data")
@@ -54,11 +57,14 @@ class SourceConfig:
     flow: str = "auto"           # sim: "auto" (recorded, else estimated) | "gt" | "estimate" | "off"
     flow_preset: str = "fast"    # DIS preset of estimated flow: ultrafast | fast | medium
     flow_method: str = "auto"    # "auto": + depth/camera-motion flow when recorded | "dis"
-    tf_frame: str = ""           # bag: /tf frame of the camera; "" = found (tf_poses.py)
+    tf_frame: str = ""           # bag: /tf frame of the camera; "" = found (sim2real_gan.flow.tf_poses)
     tf_convention: str = "auto"  # that frame's axes: "optical" | "body" (x forward) | "auto"
     mask: str = "auto"           # real footage: "auto" (area + text) | "content" | "off" | image
     black_level: float = 20.0    # footage: 8-bit level below which a pixel is surround
     label_channel: int = 0       # channel of a 3-channel labels image (Gazebo panoptic: 2)
+    stereo: bool = False         # sim: stereo pairs (left eye + right, disparity; stereo.py)
+    baseline_mm: float = 5.0     # synthetic stereo: baseline
+    disparity: str = "auto"      # stereo: "auto" (recorded, else SGBM) | "gt" | "estimate" | "off"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -78,6 +84,11 @@ class SourceConfig:
         if self.tf_convention not in ("auto", "optical", "body"):
             raise ValueError(f"data source tf_convention: expected auto|optical|body, got "
                              f"{self.tf_convention!r}")
+        if self.disparity not in DISPARITY_MODES:
+            raise ValueError(f"data source disparity: expected one of {DISPARITY_MODES}, got "
+                             f"{self.disparity!r}")
+        if not 0.5 <= self.baseline_mm <= 50:
+            raise ValueError(f"data source baseline_mm: expected 0.5..50, got {self.baseline_mm}")
         if not 0 <= self.label_channel <= 3:
             raise ValueError(f"data source label_channel: expected 0..3, got {self.label_channel}")
         bad = sorted(set(self.topics) - set(FIELDS) - {"camera_info"})
@@ -123,7 +134,9 @@ def _flow(cfg: SourceConfig, role: str, seqs: list[Sequence_], fields: tuple[str
     if cfg.flow == "gt":
         raise ValueError(f"data.{role}: flow: gt, but the source has no flow/flow_valid "
                          f"(use flow: auto to estimate it from the images)")
-    from .flow import FlowEstimator, attach_estimated_flow
+    from sim2real_gan.flow import FlowEstimator
+
+    from .flow_cache import attach_estimated_flow
 
     cache = Path(cfg.cache) if cfg.cache else default_cache_dir()
     est = FlowEstimator(cfg.flow_preset, method=cfg.flow_method)
@@ -137,6 +150,28 @@ def _flow(cfg: SourceConfig, role: str, seqs: list[Sequence_], fields: tuple[str
         how += " (no depth + camera pose in the source for depth/camera-motion flow)"
     note = f"flow: estimated ({how}; {computed} pairs computed, cache {cache / 'flow'})"
     return seqs, (*fields, "flow", "valid"), "estimated", note
+
+
+def _disparity(cfg: SourceConfig, role: str, seqs: list[Sequence_], fields: tuple[str, ...],
+               want: bool) -> tuple[list[Sequence_], tuple[str, ...], str]:
+    """Recorded, estimated (SGBM on the pair, cached) or no disparity for a stereo source;
+    returns seqs, fields and a summary note."""
+    if not want or "right" not in fields:
+        return seqs, fields, ""
+    if "disparity" in fields and "disparity_valid" in fields and cfg.disparity != "estimate":
+        return seqs, fields, "disparity: recorded"
+    if cfg.disparity == "gt":
+        raise ValueError(f"data.{role}: disparity: gt, but the source has no disparity/"
+                         "disparity_valid (use disparity: auto to estimate it with SGBM)")
+    from .stereo import DisparityEstimator, attach_estimated_disparity
+
+    cache = Path(cfg.cache) if cfg.cache else default_cache_dir()
+    seqs, computed = attach_estimated_disparity(seqs, cache, DisparityEstimator(),
+                                                f"estimate disparity (data.{role})")
+    kept = tuple(f for f in fields if f not in ("disparity", "disparity_valid"))
+    note = (f"disparity: estimated (OpenCV SGBM + left-right check; {computed} pairs computed, "
+            f"cache {cache / 'disparity'})")
+    return seqs, (*kept, "disparity", "disparity_valid"), note
 
 
 def default_cache_dir() -> Path:
@@ -161,6 +196,13 @@ def load_source(cfg: SourceConfig, role: str, wanted: tuple[str, ...] = ("image"
     want_flow = role == "sim" and cfg.flow != "off" and bool({"flow", "valid"} & set(wanted))
     read = tuple(f for f in wanted if f not in ("flow", "valid", "mask")
                  or (f in ("flow", "valid") and cfg.flow in ("auto", "gt")))
+    want_disp = role == "sim" and cfg.stereo and cfg.disparity != "off" and "disparity" in wanted
+    if not (role == "sim" and cfg.stereo):  # stereo fields come only from a stereo source
+        read = tuple(f for f in read if f not in STEREO_FIELDS)
+    elif cfg.disparity in ("off", "estimate"):
+        read = tuple(f for f in read if f not in ("disparity", "disparity_valid"))
+    elif want_disp and "right" not in read:
+        read += ("right",)  # the pair the disparity belongs to
     may_estimate = cfg.flow == "estimate" or cfg.kind != "synthetic"  # the simulator has GT
     if want_flow and may_estimate and cfg.flow_method == "auto" and "depth" not in read:
         read += ("depth",)  # estimation uses it when recorded (no surface, camera motion)
@@ -183,6 +225,8 @@ def load_source(cfg: SourceConfig, role: str, wanted: tuple[str, ...] = ("image"
         fields = (*fields, "mask")
     seqs = [s for p in parts for s in p.seqs]
     seqs, fields, flow, note = _flow(cfg, role, seqs, fields, want_flow)
+    seqs, fields, disp_note = _disparity(cfg, role, seqs, fields, want_disp)
+    note = "; ".join(n for n in (note, disp_note) if n)
     data = SourceData(role, cfg.kind, seqs, fields, flow, parts)
     log_summary(data, cfg, note)
     return data

@@ -5,7 +5,9 @@ Losses: the pair losses (training/modes/pair.py) plus ``style`` |s - E(G(x, s))|
 ``ref_stats`` (reference-styled fakes match the reference's look: CIELAB moments at two
 scales and the share of highlights, the reference's measured in its content area), ``content``
 |enc(x) - enc(G(x, s))|, ``cycle`` |x - F(G(x))| (+ |y - G(F(y), E(y))| when G takes no
-aux), ``adv_sim`` (D_sim on F(y)), ``identity`` |y - G(y, E(y))| (G without aux only).
+aux), ``adv_sim`` (D_sim on F(y)), ``identity`` |y - G(y, E(y))| (G without aux only),
+``stereo`` (a stereo sim source: the right eye translated with the pair's style code,
+warped into the left view with the disparity and compared like the temporal loss).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
     from ..config import LossConfig, TrainConfig
     from ..data import TranslationDataset
 
-CONTENT = "content"
+CONTENT, STEREO = "content", "stereo"
 CALIBRATION_SAMPLES = 256
 log = logging.getLogger("sim2real_gan.train")
 
@@ -51,6 +53,7 @@ class Sim2RealLosses(PairLosses):
     content: float
     ref_style_prob: float
     ref_stats: float
+    stereo: float
 
     @classmethod
     def of(cls, c: LossConfig) -> Sim2RealLosses:
@@ -60,7 +63,7 @@ class Sim2RealLosses(PairLosses):
                    segmenter_crop=c.segmenter_crop,
                    segmenter_jitter=c.segmenter_jitter, d_blur=c.d_blur, cycle=c.cycle,
                    identity=c.identity, style=c.style, content=c.content,
-                   ref_style_prob=c.ref_style_prob, ref_stats=c.ref_stats)
+                   ref_style_prob=c.ref_style_prob, ref_stats=c.ref_stats, stereo=c.stereo)
 
 
 class Sim2RealMode(PairMode):
@@ -83,7 +86,11 @@ class Sim2RealMode(PairMode):
                 Feature(CONTENT, "content loss", keys=("loss.content",),
                         wanted=lw.content > 0,
                         blocked="" if arch == "style_unet" else
-                        f"the {arch} generator has no content encoder")]
+                        f"the {arch} generator has no content encoder"),
+                Feature(STEREO, "stereo loss", sim_fields=(
+                    "right", "disparity", "disparity_valid",
+                    *(f"right_{a}" for a in self.g_cfg.aux_channels)),
+                    keys=("loss.stereo",), wanted=lw.stereo > 0)]
 
     def configure(self, enabled: frozenset[str]) -> None:
         super().configure(enabled)
@@ -167,6 +174,13 @@ class Sim2RealMode(PairMode):
             terms.add("ref_stats", lw.ref_stats, L.l1(
                 look_stats(fake_t, None, rims[0]), look_stats(y, real_weight(batch), rims[1]),
                 "ref_stats"))
+        if STEREO in self.on:  # the right eye with the pair's style code s (one per pair)
+            x_r = batch["right_t"]
+            aux_r = batch["aux_right"] if o.aux is not None else None
+            fake_r = w.G(x_r, o.s, aux_r, o.rim[:x_r.shape[0]] if o.rim is not None else None)
+            fakes["fake_right"] = fake_r
+            terms.add("stereo", lw.stereo, L.stereo_loss(
+                fake_t, fake_r, batch["disparity"], batch["disparity_valid"], x_t, x_r))
         if CONTENT in self.on:
             g = unwrap(w.G)
             assert isinstance(g, StyleUNetGenerator)  # guaranteed by the feature's check

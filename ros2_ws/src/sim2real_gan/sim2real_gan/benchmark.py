@@ -7,19 +7,29 @@ Every timing is wall clock per frame (batch 1). ``engine`` is the network on pre
 tensors (``Backend.run``); ``message`` is what the node does per frame: decode a
 ``sensor_msgs/Image`` (rgb8), translate (resize/pad, normalise, run, back to uint8), encode
 a new ``sensor_msgs/Image``. The baseline is what users of CycleGAN code run: PyTorch eager
-FP32 ResNet-9, frame by frame, on the same device.
+FP32 ResNet-9, frame by frame, on the same device. ``--stereo`` adds pairs (benchmark_stereo:
+a batch-2 engine call against two single calls, and the pair message path in pairs/s). On
+CUDA the engine inputs live on the
+device (``benchmark_engine``). The table (``benchmark_table``) gives each row's floor, model
+FLOPs over the matmul peak measured in the same run, and its speed-up over the baseline.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import platform
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .benchmark_stereo import StereoTimes
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +55,9 @@ class BenchConfig:
     peak_seconds: float = 1.0  # how long to measure the matmul peak
     spin: bool = False  # onnxruntime worker threads busy-wait
     batch: int = 0  # > 0: also time translate_batch of this many frames (throughput path)
+    models: dict[str, Path] = field(default_factory=dict)  # name -> artifact dir (not presets)
+    skip_unavailable: bool = False  # a named backend that cannot start here: a line, no error
+    stereo: bool = False  # also time stereo pairs (benchmark_stereo: batch-2, pairs/s)
 
 
 @dataclass
@@ -71,11 +84,19 @@ class BenchRow:
     peak_fraction: float  # engine FLOP/s over the device's measured matmul FLOP/s
     batch: int = 0
     batch_fps: float = float("nan")  # frames/s through translate_batch(batch frames)
+    precision: str = ""  # "fp16 + graphs", "fp32", "fp16 graph", ...
+    peak_gflops: float = float("nan")  # the device's matmul peak measured in the same run
+    stereo: StereoTimes | None = None  # --stereo: pair engine, two singles, pair path
 
     @property
     def overhead(self) -> float:
         """Message path over engine alone, as a fraction (0.1 = 10 % slower)."""
         return self.message.p50_ms / self.engine.p50_ms - 1.0
+
+    @property
+    def floor_ms(self) -> float:
+        """Model FLOPs (2 x GMAC) over the measured matmul peak: no engine runs faster."""
+        return 2 * self.gmac / self.peak_gflops * 1e3
 
 
 def time_calls(fn: Callable[[], object], cfg: BenchConfig) -> Timing:
@@ -144,17 +165,6 @@ def _message_path(translator, rgb: np.ndarray) -> Callable[[], object]:
     return step
 
 
-def _engine_path(translator, h: int, w: int) -> Callable[[], object]:
-    """The network alone on already-normalised tensors of the size the translator runs."""
-    plan = translator._plan(h, w)
-    m = translator.manifest
-    x = np.random.default_rng(0).uniform(-1, 1, (1, 3, plan.run_h, plan.run_w)).astype(np.float32)
-    s = translator._styles(1)
-    aux = (np.random.default_rng(1).random((1, m.aux_channels, plan.run_h, plan.run_w),
-                                           dtype=np.float32) if m.aux_channels else None)
-    return lambda: translator.backend.run(x, s, aux)
-
-
 def _prepare_artifacts(presets: list[str], workdir: Path) -> dict[str, Path]:
     """Random-weight checkpoints + exported artifacts for each preset (timing does not
     depend on the weights)."""
@@ -174,29 +184,41 @@ def _prepare_artifacts(presets: list[str], workdir: Path) -> dict[str, Path]:
     return out
 
 
-def available_backends(device_filter: str | None = None) -> list[str]:
-    """Backend labels that can start here, fastest first."""
+def unavailable_reason(label: str) -> str:
+    """Why backend ``label`` (e.g. "onnxruntime-cuda") cannot start here; "" when it can."""
     import torch
 
     from sim2real_gan.runtime.backends.onnxruntime_backend import cuda_provider_available
     from sim2real_gan.runtime.backends.tensorrt_backend import tensorrt_available
 
-    cands = []
-    if tensorrt_available():
-        cands.append("tensorrt-cuda")
-    if torch.cuda.is_available():
-        cands.append("torch-cuda")
-    if cuda_provider_available():
-        cands.append("onnxruntime-cuda")
-    cands += ["onnxruntime-cpu", "torch-cpu"]
-    return [c for c in cands if device_filter is None or c.endswith(device_filter)]
+    cuda = torch.cuda.is_available()
+    no_cuda = "torch here sees no CUDA device (CPU build of torch, or no GPU)"
+    reasons = {
+        "tensorrt-cuda": "" if tensorrt_available() else (
+            "TensorRT is not installed (no tensorrt Python package; it cannot be installed "
+            "from PyPI, see docs/export.md)" if importlib.util.find_spec("tensorrt") is None
+            else no_cuda),
+        "torch-cuda": "" if cuda else no_cuda,
+        "onnxruntime-cuda": "" if cuda_provider_available() else (
+            "onnxruntime here has no CUDAExecutionProvider (onnxruntime-gpu is not installed)"),
+        "onnxruntime-cpu": "", "torch-cpu": "",
+    }
+    return reasons.get(label, f"unknown backend {label!r}; expected one of {sorted(reasons)}")
 
 
-def _cells(cfg: BenchConfig, backends: list[str]) -> Iterator[tuple[str, str, tuple[int, int]]]:
+def available_backends(device_filter: str | None = None) -> list[str]:
+    """Backend labels that can start here, fastest first."""
+    cands = ["tensorrt-cuda", "torch-cuda", "onnxruntime-cuda", "onnxruntime-cpu", "torch-cpu"]
+    return [c for c in cands if not unavailable_reason(c)
+            and (device_filter is None or c.endswith(device_filter))]
+
+
+def _cells(cfg: BenchConfig, backends: list[str], names: list[str]
+           ) -> Iterator[tuple[str, str, tuple[int, int]]]:
     for backend in backends:
-        for preset in cfg.presets:
+        for name in names:
             for res in cfg.resolutions:
-                yield backend, preset, res
+                yield backend, name, res
     if cfg.baseline:
         devices = dict.fromkeys("cuda" if b.endswith("cuda") else "cpu" for b in backends)
         for dev in devices:
@@ -204,115 +226,118 @@ def _cells(cfg: BenchConfig, backends: list[str]) -> Iterator[tuple[str, str, tu
                 yield f"{BASELINE[0]}-{dev}", BASELINE[1], res
 
 
-def _translator(backend_label: str, preset: str, artifacts: dict[str, Path], cfg: BenchConfig):
+def _translator(backend_label: str, name: str, artifacts: dict[str, Path], cfg: BenchConfig):
     from sim2real_gan.artifact import ModelManifest, load_manifest
     from sim2real_gan.models import build_generator, get_preset
     from sim2real_gan.runtime import BackendOptions, Translator
     from sim2real_gan.runtime.backends import create_backend
     from sim2real_gan.runtime.backends.torch_backend import TorchBackend
 
-    name, device = backend_label.rsplit("-", 1)
-    if name == BASELINE[0]:
-        gen_cfg = get_preset(preset)
+    kind, device = backend_label.rsplit("-", 1)
+    if kind == BASELINE[0]:
+        gen_cfg = get_preset(name)
         backend = TorchBackend(build_generator(gen_cfg), device=device, half=False,
                                cuda_graphs=False, threads=cfg.threads)
-        manifest = ModelManifest(preset=preset, style_dim=0, working_resolution=(256, 256),
+        manifest = ModelManifest(preset=name, style_dim=0, working_resolution=(256, 256),
                                  size_multiple=gen_cfg.size_multiple)
         return Translator(backend, manifest)
-    manifest = load_manifest(artifacts[preset])
+    manifest = load_manifest(artifacts[name])
     opts = BackendOptions(threads=cfg.threads, spin=cfg.spin, resolutions=[r for r in cfg.resolutions
                                                             if r[0] % manifest.size_multiple == 0
                                                             and r[1] % manifest.size_multiple == 0])
-    backend = create_backend(name, artifacts[preset], manifest, device, opts)
+    backend = create_backend(kind, artifacts[name], manifest, device, opts)
     return Translator(backend, manifest)
 
 
-def _gmac(preset: str, h: int, w: int) -> float:
-    """GMAC per (1,3,H,W) frame. The generators are fully convolutional, so the run loop
-    counts once at 64x64 and scales by the pixel count (the style MLP's constant share is
-    negligible)."""
-    from sim2real_gan.models import build_generator, count_gmac, get_preset
+def _gmac(name: str, artifacts: dict[str, Path], h: int, w: int) -> float:
+    """GMAC per (1,3,H,W) frame of the baseline preset or of artifact ``name`` (its
+    config.json). The run loop counts once at 64x64 and scales by the pixel count: the
+    generators are fully convolutional (the style MLP's constant share is negligible)."""
+    from sim2real_gan.models import build_generator, count_gmac, get_preset, read_config
 
-    cfg = get_preset(preset)
+    cfg = get_preset(name) if name == BASELINE[1] else read_config(artifacts[name])[0]
     return count_gmac(build_generator(cfg), cfg, h, w)
 
 
+def _backends(cfg: BenchConfig) -> tuple[list[str], dict[str, str]]:
+    """(backends to run, {named backend that cannot start here: why})."""
+    if not cfg.backends:
+        return available_backends(), {}
+    why = {b: unavailable_reason(b) for b in cfg.backends}
+    skipped = {b: r for b, r in why.items() if r}
+    if skipped and not cfg.skip_unavailable:
+        raise ValueError("backends cannot run here: " + "; ".join(
+            f"{b}: {r}" for b, r in skipped.items()) + f" (available: {available_backends()})")
+    return [b for b in cfg.backends if b not in skipped], skipped
+
+
+def _device_names(devices: list[str]) -> dict[str, str]:
+    import torch
+
+    return {d: torch.cuda.get_device_name() if d == "cuda" else platform.processor()
+            or platform.machine() for d in devices}
+
+
+def _measure(t, backend: str, name: str, h: int, w: int, gmac_64: float, peak: float,
+             cfg: BenchConfig) -> BenchRow:
+    """One cell: engine and message path (and the batch path when asked) of translator t."""
+    from .benchmark_engine import engine_step, precision
+
+    rgb = _synthetic_frame(h, w)
+    engine = time_calls(engine_step(t, h, w), cfg)
+    message = time_calls(_message_path(t, rgb), cfg)
+    gmac = gmac_64 * (h * w) / (64 * 64)
+    row = BenchRow(backend, name, h, w, gmac, engine, message, 2 * gmac * engine.fps / peak,
+                   precision=precision(t), peak_gflops=peak)
+    if cfg.batch > 0:
+        frames = np.stack([rgb] * cfg.batch)
+        tb = time_calls(lambda: t.translate_batch(frames), cfg)
+        row.batch, row.batch_fps = cfg.batch, cfg.batch * tb.fps
+    if cfg.stereo and name != BASELINE[1]:
+        from .benchmark_stereo import measure_stereo
+
+        row.stereo = measure_stereo(t, rgb, cfg)
+    log.debug("%s", row)
+    return row
+
+
 def run_benchmark(cfg: BenchConfig, progress: bool = True) -> tuple[list[BenchRow], dict]:
-    """Measure every cell; returns the rows and run info (peaks, threads, backends)."""
+    """Measure every cell; returns the rows and run info (peaks, threads, backends, the
+    named backends skipped and why)."""
     import torch
     from tqdm import tqdm
 
-    backends = cfg.backends or available_backends()
+    from .runtime.backends import BackendUnavailable
+
+    backends, skipped = _backends(cfg)
     if cfg.threads:  # the peak is measured with the thread count the backends get
         torch.set_num_threads(cfg.threads)
-    peaks = {dev: measure_peak_gflops(dev, cfg.peak_seconds) for dev in
-             dict.fromkeys("cuda" if b.endswith("cuda") else "cpu" for b in backends)}
+    devices = list(dict.fromkeys("cuda" if b.endswith("cuda") else "cpu" for b in backends))
+    peaks = {dev: measure_peak_gflops(dev, cfg.peak_seconds) for dev in devices}
     rows: list[BenchRow] = []
-    gmacs: dict[str, float] = {}  # per preset at 64x64
+    gmacs: dict[str, float] = {}  # per model at 64x64
     with tempfile.TemporaryDirectory(prefix="s2r-bench-") as tmp:
-        artifacts = _prepare_artifacts(cfg.presets, Path(tmp))
-        cells = list(_cells(cfg, backends))
+        artifacts = ({k: Path(v) for k, v in cfg.models.items()} if cfg.models
+                     else _prepare_artifacts(cfg.presets, Path(tmp)))
         translators: dict[tuple[str, str], object] = {}
-        for backend, preset, (h, w) in tqdm(cells, desc="bench", disable=not progress):
-            key = (backend, preset)
-            if key not in translators:
+        for backend, name, (h, w) in tqdm(list(_cells(cfg, backends, list(artifacts))),
+                                          desc="bench", disable=not progress):
+            if backend in skipped:
+                continue
+            if (backend, name) not in translators:
                 translators.clear()  # one model resident at a time
-                translators[key] = _translator(backend, preset, artifacts, cfg)
-            t = translators[key]
-            if preset not in gmacs:
-                gmacs[preset] = _gmac(preset, 64, 64)
-            rgb = _synthetic_frame(h, w)
-            engine = time_calls(_engine_path(t, h, w), cfg)
-            message = time_calls(_message_path(t, rgb), cfg)
-            gmac = gmacs[preset] * (h * w) / (64 * 64)
-            peak = peaks["cuda" if backend.endswith("cuda") else "cpu"]
-            row = BenchRow(backend, preset, h, w, gmac, engine, message,
-                           2 * gmac * engine.fps / peak)
-            if cfg.batch > 0:
-                frames = np.stack([rgb] * cfg.batch)
-                tb = time_calls(lambda t=t, frames=frames: t.translate_batch(frames), cfg)
-                row.batch, row.batch_fps = cfg.batch, cfg.batch * tb.fps
-            rows.append(row)
-            log.debug("%s", rows[-1])
-    info = {"peak_gflops": peaks, "threads": cfg.threads, "backends": backends,
-            "config": asdict(cfg)}
+                try:
+                    translators[(backend, name)] = _translator(backend, name, artifacts, cfg)
+                except BackendUnavailable as exc:  # listed as able to start, but did not
+                    if not cfg.skip_unavailable:
+                        raise
+                    skipped[backend] = str(exc)
+                    continue
+            if name not in gmacs:
+                gmacs[name] = _gmac(name, artifacts, 64, 64)
+            rows.append(_measure(translators[(backend, name)], backend, name, h, w, gmacs[name],
+                                 peaks["cuda" if backend.endswith("cuda") else "cpu"], cfg))
+    info = {"peak_gflops": peaks, "devices": _device_names(devices), "threads": cfg.threads,
+            "backends": backends, "skipped": skipped,
+            "config": {**asdict(cfg), "models": {k: str(v) for k, v in cfg.models.items()}}}
     return rows, info
-
-
-HEADER = ["backend", "preset", "resolution", "GMAC", "engine fps", "engine p50 ms",
-          "engine p99 ms", "engine CPU ms", "msg fps", "msg p50 ms", "msg p99 ms", "msg CPU ms",
-          "msg overhead", "% of peak", "n"]
-
-
-def row_cells(r: BenchRow) -> list[str]:
-    return [r.backend, r.preset, f"{r.width}x{r.height}", f"{r.gmac:.3g}", f"{r.engine.fps:.1f}",
-            f"{r.engine.p50_ms:.1f}", f"{r.engine.p99_ms:.1f}", f"{r.engine.cpu_ms:.1f}",
-            f"{r.message.fps:.1f}", f"{r.message.p50_ms:.1f}", f"{r.message.p99_ms:.1f}",
-            f"{r.message.cpu_ms:.1f}", f"{100 * r.overhead:+.0f}%",
-            f"{100 * r.peak_fraction:.1f}%", f"{r.engine.n}/{r.message.n}"]
-
-
-def format_table(rows: list[BenchRow], markdown: bool = False) -> str:
-    """Plain aligned text, or a Markdown table."""
-    header = list(HEADER)
-    body = [row_cells(r) for r in rows]
-    if any(r.batch for r in rows):
-        header.insert(-1, f"batch-{rows[0].batch} fps")
-        for r, c in zip(rows, body, strict=True):
-            c.insert(-1, f"{r.batch_fps:.1f}")
-    if markdown:
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(c) + " |" for c in body]
-        return "\n".join(lines)
-    widths = [max(len(h), *(len(c[i]) for c in body)) if body else len(h)
-              for i, h in enumerate(header)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*header)] + [fmt.format(*c) for c in body])
-
-
-def rows_to_json(rows: list[BenchRow], info: dict) -> dict:
-    return {"info": info, "rows": [
-        {**{k: v for k, v in asdict(r).items() if k not in ("engine", "message")},
-         "engine": {**asdict(r.engine), "fps": r.engine.fps},
-         "message": {**asdict(r.message), "fps": r.message.fps},
-         "overhead": r.overhead} for r in rows]}

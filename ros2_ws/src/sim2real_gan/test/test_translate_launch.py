@@ -162,6 +162,47 @@ class TestTranslator(unittest.TestCase):
         before = self.n_images()
         self.assertTrue(self.spin_until(lambda: self.n_images() >= before + 5, 60.0))
 
+    def test_4_qos_auto_and_receive_buffer(self) -> None:
+        """qos auto: reliable subscriptions for the reliable synthetic camera; the launch file
+        gave the translator's process a CYCLONEDDS_URI asking for the receive buffer
+        (unless this test runs with a CYCLONEDDS_URI of its own)."""
+        from rclpy.qos import ReliabilityPolicy
+
+        for name in ("image_raw", "camera_info", "segmentation", "depth"):
+            self.assertTrue(self.spin_until(lambda n=name: self._translator_sub(n), 30.0), name)
+            for info in self._translator_sub(name):
+                self.assertEqual(info.qos_profile.reliability, ReliabilityPolicy.RELIABLE, name)
+        env = translator_environ()
+        self.assertIsNotNone(env, "translator_node process not found in /proc")
+        if "CYCLONEDDS_URI" in os.environ:
+            self.assertEqual(env.get("CYCLONEDDS_URI"), os.environ["CYCLONEDDS_URI"])
+        else:
+            self.assertIn('SocketReceiveBufferSize min="default" max="8MiB"',
+                          env.get("CYCLONEDDS_URI", ""))
+
+    def _translator_sub(self, name: str) -> list:
+        return [i for i in self.node.get_subscriptions_info_by_topic(f"/sim/camera/{name}")
+                if i.node_name == "translator_node"]
+
+
+def translator_environ() -> dict[str, str] | None:
+    """Environment of the translator_node process started by the launch file (this user's,
+    in this test's ROS_DOMAIN_ID)."""
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            if proc.stat().st_uid != os.getuid() or not any(
+                    a.endswith(b"translator_node") for a in cmdline[:2]) or \
+                    b"__node:=translator_node" not in cmdline:
+                continue
+            raw = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:  # a process that ended meanwhile, or not ours
+            continue
+        env = dict(e.decode(errors="replace").split("=", 1) for e in raw if b"=" in e)
+        if env.get("ROS_DOMAIN_ID") == os.environ.get("ROS_DOMAIN_ID"):  # ours, not another
+            return env  # session's on the same machine
+    return None
+
 
 @launch_testing.post_shutdown_test()
 class TestShutdown(unittest.TestCase):

@@ -49,8 +49,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="CPU threads for onnxruntime/torch, 1..cores (default: usable cores)")
     p.add_argument("--batch", type=non_negative_int, default=0,
                    help="also time translate_batch of N frames (throughput path; default off)")
+    p.add_argument("--stereo", action="store_true",
+                   help="also time stereo pairs (docs/stereo.md): engine on a batch of 2 vs two "
+                   "single calls, and the pair message path (pairs/s) beside mono frames/s")
     p.add_argument("--spin", action="store_true",
                    help="let onnxruntime worker threads busy-wait (default: they sleep)")
+    p.add_argument("--model", type=Path, action="append", default=[], metavar="DIR",
+                   help="time this exported artifact (repeatable; the table names it by its "
+                   "folder) instead of random-weight --presets")
+    p.add_argument("--skip-unavailable", action="store_true",
+                   help="a --backends entry that cannot start here gets a 'skipped' line "
+                   "saying why, instead of an error")
     p.add_argument("--no-baseline", action="store_true", help="skip the CycleGAN baseline")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: tiny preset, 64x64, 3 frames (for tests)")
@@ -69,13 +78,8 @@ def machine_line() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sim2real_gan.benchmark import (
-        BenchConfig,
-        available_backends,
-        format_table,
-        rows_to_json,
-        run_benchmark,
-    )
+    from sim2real_gan.benchmark import BenchConfig, run_benchmark
+    from sim2real_gan.benchmark_table import format_table, rows_to_json
     from sim2real_gan.io.outputs import check_file_output
 
     for path, suffix in ((args.markdown, ".md"), (args.json, ".json")):
@@ -84,27 +88,49 @@ def run(args: argparse.Namespace) -> int:
     cfg = BenchConfig(backends=args.backends, presets=args.presets,
                       resolutions=args.resolutions, warmup=args.warmup, iters=args.iters,
                       max_seconds=args.max_seconds, baseline=not args.no_baseline,
-                      threads=args.threads, spin=args.spin, batch=args.batch)
+                      threads=args.threads, spin=args.spin, batch=args.batch,
+                      models=_models(args.model), skip_unavailable=args.skip_unavailable,
+                      stereo=args.stereo)
     if args.quick:
         cfg.presets, cfg.resolutions = ["tiny"], [(64, 64)]
         cfg.warmup, cfg.iters, cfg.max_seconds, cfg.min_iters = 1, 3, 1.0, 2
         cfg.peak_seconds = 0.2
-    known = available_backends()
-    unknown = [b for b in cfg.backends if b not in known]
-    if unknown:
-        raise ValueError(f"backends {unknown} cannot run here; available: {known}")
     before = machine_line()
     rows, info = run_benchmark(cfg, progress=not args.quick)
     info["machine_before"], info["machine_after"] = before, machine_line()
-    peaks = ", ".join(f"{d} {g:.0f} GFLOP/s" for d, g in info["peak_gflops"].items())
-    print(f"machine: {before}; measured matmul peak: {peaks}")
+    head = summary_lines(before, info)
+    print("\n".join(head))
     print(format_table(rows))
     if args.markdown:
-        _write(args.markdown, f"Machine: {before}; matmul peak {peaks}\n\n"
-               + format_table(rows, markdown=True) + "\n")
+        skipped = "".join(f"- {line}\n" for line in head[1:])
+        _write(args.markdown, f"{head[0]}\n\n{skipped}\n" + format_table(rows, markdown=True)
+               + "\n")
     if args.json:
         _write(args.json, json.dumps(rows_to_json(rows, info), indent=2) + "\n")
     return 0
+
+
+def _models(dirs: list[Path]) -> dict[str, Path]:
+    """--model DIR ... -> {folder name: DIR}; each must be an artifact, names unique."""
+    out: dict[str, Path] = {}
+    for d in dirs:
+        if not (d / "model.json").is_file():
+            raise FileNotFoundError(f"--model {d}: not a model artifact (expected {d}/model.json; "
+                                    f"make one with sim2real-gan export)")
+        name = d.resolve().name
+        if name in out:
+            raise ValueError(f"--model {d}: two artifacts named {name!r}; rename one folder")
+        out[name] = d
+    return out
+
+
+def summary_lines(machine: str, info: dict) -> list[str]:
+    """The lines above the table: machine and devices with their measured matmul peaks, then
+    one ``skipped BACKEND: why`` line per named backend that could not start."""
+    peaks = ", ".join(f"{d} ({info['devices'].get(d, d)}) {g:.0f} GFLOP/s"
+                      for d, g in info["peak_gflops"].items())
+    return ([f"machine: {machine}; measured matmul peak: {peaks}"]
+            + [f"skipped {b}: {why}" for b, why in info.get("skipped", {}).items()])
 
 
 def _write(path: Path, text: str) -> None:

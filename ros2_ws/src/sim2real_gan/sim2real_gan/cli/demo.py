@@ -7,6 +7,10 @@ interruption leaves nothing; ``--force`` replaces only a previous demo folder, d
   preview.mp4|.gif    input | translated | labels, side by side, every frame
   preview_strip.png   a few frames stacked (input / translated / labels per row)
   summary.json        the numbers behind the throughput line
+With ``--stereo`` the simulator renders a stereo scope (``/sim/camera/{left,right}/*``, ground-
+truth disparity), both eyes are translated as one pair (``translate-bag --stereo``) into
+``/realistic/camera/{left,right}/*``, and the preview shows left | right input, left | right
+translated and the labels.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from sim2real_gan.cli.translate_bag import (
     add_model_args,
     load_translator,
     make_step,
+    make_stereo_step,
     model_inputs,
     report_exit_code,
 )
@@ -34,6 +39,7 @@ log = logging.getLogger("sim2real_gan.demo")
 
 IMAGE_TOPIC = "/sim/camera/image_raw"
 SEG_TOPIC = "/sim/camera/segmentation"
+STEREO_NS = "/sim/camera"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,6 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="preview format (default mp4)")
     p.add_argument("--strip-frames", type=positive_int, default=4,
                    help="frames in preview_strip.png (default 4)")
+    p.add_argument("--stereo", action="store_true",
+                   help="stereo scope: both eyes simulated, translated as pairs with one "
+                   "style, previewed side by side (docs/stereo.md)")
     p.add_argument("--force", action="store_true",
                    help="replace --out if it is a previous demo folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -105,6 +114,11 @@ class _PreviewSink:
         dst = to_rgb8(image_to_numpy(SimpleNamespace(**fields)), fields["encoding"])
         labels = _colorize(image_to_numpy(frame.labels[SEG_TOPIC].msg))
         row = side_by_side([("sim input", src), ("translated", dst), ("labels", labels)])
+        self.add_row(row)
+        self.seconds += time.perf_counter() - t0
+
+    def add_row(self, row: np.ndarray) -> None:
+        """One preview row into the video/GIF (and the strip when picked)."""
         if self.video is not None:
             self.video.write(row)
         elif self.index % 2 == 0:  # GIFs get big: every other frame
@@ -112,7 +126,6 @@ class _PreviewSink:
         if self.index in self.pick:
             self.rows.append(row)
         self.index += 1
-        self.seconds += time.perf_counter() - t0
 
     def close(self, out: Path, failed: bool = False) -> None:
         from sim2real_gan.io.media import write_gif, write_image
@@ -125,6 +138,28 @@ class _PreviewSink:
         if self.fmt == "gif":
             write_gif(self.path, self.gif, fps=7.5)
         write_image(out / "preview_strip.png", strip(self.rows))
+
+
+class _StereoPreviewSink(_PreviewSink):
+    """Stereo preview rows: left | right input, left | right translated, left labels."""
+
+    def __call__(self, frame: Any, eyes: dict, fields: dict) -> None:
+        from sim2real_gan.io.image_codec import image_to_numpy, to_rgb8
+        from sim2real_gan.pipeline.preview import side_by_side
+
+        t0 = time.perf_counter()
+        parts = []
+        for e in ("left", "right"):
+            img = eyes[e].image
+            parts.append((f"{e} input", to_rgb8(image_to_numpy(img), img.encoding)))
+        for e in ("left", "right"):
+            f = fields[e]
+            parts.append((f"{e} translated",
+                          to_rgb8(image_to_numpy(SimpleNamespace(**f)), f["encoding"])))
+        seg = eyes["left"].labels[f"{STEREO_NS}/left/segmentation"]
+        parts.append(("left labels", _colorize(image_to_numpy(seg))))
+        self.add_row(side_by_side(parts))
+        self.seconds += time.perf_counter() - t0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -163,15 +198,21 @@ def _demo(args: argparse.Namespace, translator: Any, out: Path, width: int, heig
     from sim2real_gan.pipeline.bag_config import BagTranslateConfig
     from sim2real_gan.pipeline.bag_report import NothingTranslated
     from sim2real_gan.pipeline.bag_translate import translate_bag
-    from sim2real_gan.pipeline.sim_source import simulate_to_bag
+    from sim2real_gan.pipeline.sim_source import simulate_stereo_to_bag, simulate_to_bag
 
     progress = not args.no_progress
-    cfg = BagTranslateConfig(image_topic=IMAGE_TOPIC, storage=args.storage, progress=progress)
-    sim_fps = simulate_to_bag(out / "sim_bag", frames=args.frames, width=width, height=height,
-                              seed=args.seed, storage=args.storage, progress=progress)
-    step = make_step(translator, cfg.request().plan())
-    _warm_up(translator, height, width)
-    sink = _PreviewSink(out, args.preview, args.frames, args.strip_frames)
+    cfg = BagTranslateConfig(image_topic=IMAGE_TOPIC, storage=args.storage, progress=progress,
+                             stereo=args.stereo)
+    simulate = simulate_stereo_to_bag if args.stereo else simulate_to_bag
+    sim_fps = simulate(out / "sim_bag", frames=args.frames, width=width, height=height,
+                       seed=args.seed, storage=args.storage, progress=progress)
+    if args.stereo:
+        step = make_stereo_step(translator, cfg.stereo_request().plan())
+        sink = _StereoPreviewSink(out, args.preview, args.frames, args.strip_frames)
+    else:
+        step = make_step(translator, cfg.request().plan())
+        sink = _PreviewSink(out, args.preview, args.frames, args.strip_frames)
+    _warm_up(translator, height, width, batch=2 if args.stereo else 1)
     t0 = time.perf_counter()
     try:
         report = translate_bag(out / "sim_bag", out / "realistic_bag", step, cfg,
@@ -183,8 +224,10 @@ def _demo(args: argparse.Namespace, translator: Any, out: Path, width: int, heig
     sink.close(out, failed=not report.written)
     if not report.written:
         raise NothingTranslated(report)
+    unit = report.unit
     summary = {
-        "size": [width, height], "frames": report.frames_out, "frames_in": report.images_in,
+        "size": [width, height], "frames": report.frames_out, "frames_in": report.frames_in,
+        "stereo": args.stereo,
         "backend": translator.backend.label, "model_preset": translator.manifest.preset,
         "engine_fps": round(report.times.engine_fps, 2),
         "message_path_fps": round(report.message_path_fps, 2),
@@ -193,20 +236,26 @@ def _demo(args: argparse.Namespace, translator: Any, out: Path, width: int, heig
         "drops": report.stats.frame_drops,
         "message_drops": report.stats.message_drops,
     }
+    rate = "fps" if unit == "frames" else f"{unit}/s"
     summary["line"] = (
-        f"throughput {width}x{height} on {summary['backend']} ({summary['model_preset']}): "
-        f"engine {summary['engine_fps']:.1f} fps, message path (decode+translate+encode) "
-        f"{summary['message_path_fps']:.1f} fps, bag to bag (read+sync+path+write) "
-        f"{summary['bag_to_bag_fps']:.1f} fps; simulator {summary['simulator_fps']:.1f} fps; "
-        f"{report.frames_out}/{report.images_in} frames")
+        f"throughput {width}x{height}{' per eye' if args.stereo else ''} on "
+        f"{summary['backend']} ({summary['model_preset']}): "
+        f"engine {summary['engine_fps']:.1f} {rate}, message path (decode+translate+encode) "
+        f"{summary['message_path_fps']:.1f} {rate}, bag to bag (read+sync+path+write) "
+        f"{summary['bag_to_bag_fps']:.1f} {rate}; simulator {summary['simulator_fps']:.1f} "
+        f"{rate}; {report.frames_out}/{report.frames_in} {unit}")
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary, sink.path, report
 
 
-def _warm_up(translator: Any, height: int, width: int, runs: int = 2) -> None:
-    """First calls allocate buffers / pick kernels; keep them out of the timings."""
+def _warm_up(translator: Any, height: int, width: int, runs: int = 2, batch: int = 1) -> None:
+    """First calls allocate buffers / pick kernels; keep them out of the timings (``batch``
+    2: the stereo pair's ``translate_batch``)."""
     rgb = np.zeros((height, width, 3), np.uint8)
     aux = {src.name: np.zeros((height, width, src.channels), np.float32)
            for src in translator.manifest.aux}
     for _ in range(runs):
-        translator.translate(rgb, **aux)
+        if batch == 1:
+            translator.translate(rgb, **aux)
+        else:
+            translator.translate_batch([rgb] * batch, **{k: [v] * batch for k, v in aux.items()})

@@ -1,4 +1,9 @@
-"""``sim2real-gan evaluate --model NAME=PATH ... --out DIR``: the evaluation protocol + report."""
+"""``sim2real-gan evaluate --model NAME=PATH ... --out DIR``: the evaluation protocol + report.
+
+Two protocols, one command: the built-in simulator protocol (held-out simulator scenes,
+flags below), or, with ``--sim-bag BAG --footage VIDEO|DIR``, your own simulator recording
+against your own footage (``cli/evaluate_own.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import logging
 from pathlib import Path
 
 from sim2real_gan.artifact import BACKEND_CHOICES
+from sim2real_gan.cli import evaluate_own
 from sim2real_gan.cli.argtypes import positive_int, threads_or_zero
 
 log = logging.getLogger("sim2real_gan.evaluate")
@@ -20,12 +26,17 @@ PROFILES = {
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("evaluate", help="score models on held-out simulator scenes; write a report",
+    p = sub.add_parser("evaluate", help="score models on held-out simulator scenes, or on your "
+                       "own sim bag against your footage; write a report",
                        description="Run the evaluation protocol (docs/evaluation.md) on held-out "
                        "simulator seeds for 'no translation' and every --model: temporal warping "
                        "error, tOF, SSIM, KID/FID, domain classifier accuracy, label-preservation "
-                       "and downstream mIoU. Writes OUT/metrics.json, report.md, report.html and "
-                       "PNG figures atomically.")
+                       "and downstream mIoU. With --sim-bag and --footage: your own simulator "
+                       "recording against your own footage instead (warping error with the bag's "
+                       "or estimated flow, KID/FID and domain accuracy against the footage inside "
+                       "its content mask, label preservation with a segmenter trained on the "
+                       "bag's labels). Writes OUT/metrics.json, report.md, report.html and PNG "
+                       "figures atomically.")
     p.add_argument("--model", action="append", default=[], metavar="NAME=PATH",
                    help="model to evaluate: an exported artifact (model.json), a generator "
                    "checkpoint (config.json) or a training run directory (checkpoints/latest); "
@@ -41,9 +52,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="protocol size preset (default small: 64x64, 8 test sequences x 8 "
                    "frames, segmenters 300 steps)")
     p.add_argument("--size", type=positive_int, default=None,
-                   help="frame width = height (multiple of 4)")
+                   help="frame width = height (multiple of 4); own data: the width (multiple "
+                   "of 8; the height follows the footage's content area)")
     p.add_argument("--frames", type=positive_int, default=None,
-                   help="frames per sequence (>= 2)")
+                   help="frames per sequence (>= 2); own data: per clip")
     p.add_argument("--test-sequences", type=positive_int, default=None,
                    help="held-out test sequences")
     p.add_argument("--train-sequences", type=positive_int, default=None,
@@ -73,8 +85,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=threads_or_zero, default=0,
                    help="torch CPU threads, 0..cores (0 = leave as is; 1 is fastest for these "
                    "small networks on a busy machine)")
+    p.add_argument("--stereo", action="store_true",
+                   help="stereo evaluation instead (docs/stereo.md): left-right warping error "
+                   "and OpenCV SGBM disparity error of each model's stereo-pair and per-view "
+                   "translations on held-out stereo scenes (defaults --size 256, --frames 4, "
+                   "--test-sequences 8; the protocol's other options do not apply)")
     p.add_argument("--title", default="sim2real_gan evaluation", help="report title")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    evaluate_own.add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -115,16 +133,25 @@ def run(args: argparse.Namespace) -> int:
     from sim2real_gan.eval.report import write_report
     from sim2real_gan.io.outputs import check_output, staged_output
 
-    inputs = [*_model_paths(args.model), args.inception, args.real_frames, args.cache_dir]
+    evaluate_own.check_flags(args)
+    own = args.sim_bag is not None
+    inputs = [*_model_paths(args.model), args.inception, args.real_frames, args.cache_dir,
+              *(evaluate_own.inputs(args) if own else [])]
     check_output(args.out, "evaluate", inputs, args.force)  # before the long protocol run
     if args.inception is not None and not args.inception.is_file():
         raise FileNotFoundError(f"--inception: no such file {args.inception}")
     if args.real_frames is not None and not args.real_frames.is_dir():
         raise FileNotFoundError(f"--real-frames: no such folder {args.real_frames}")
+    if args.stereo:
+        from sim2real_gan.cli.evaluate_stereo import run_stereo
+
+        return run_stereo(args, inputs)
     if args.threads:
         torch.set_num_threads(args.threads)
-    cfg = build_config(args)
     methods = [Identity()] + [load_method(s, args.backend, args.style, args.size_mode) for s in args.model]
+    if own:
+        return evaluate_own.run(args, methods, inputs)
+    cfg = build_config(args)
     names = [m.name for m in methods]
     ours = args.ours or (names[1] if len(names) > 1 else None)
     baseline = args.baseline or ("cyclegan" if "cyclegan" in names else None)

@@ -28,6 +28,7 @@ from typing import NoReturn
 from sim2real_gan import __version__
 from sim2real_gan.cli import bench as bench_cmd
 from sim2real_gan.cli import demo as demo_cmd
+from sim2real_gan.cli import dump as dump_cmd
 from sim2real_gan.cli import evaluate as evaluate_cmd
 from sim2real_gan.cli import export as export_cmd
 from sim2real_gan.cli import simulate as simulate_cmd
@@ -50,6 +51,7 @@ COMMANDS: list = [
     translate_bag_cmd,
     demo_cmd,
     evaluate_cmd,
+    dump_cmd,
 ]
 
 

@@ -88,6 +88,15 @@ def make_step(translator: TranslatorLike, plan: TopicPlan) -> Any:
     return MessageTranslator(translator.translate, aux_keys=aux)
 
 
+def make_stereo_step(translator: TranslatorLike, plan: Any) -> Any:
+    """StereoTranslator: both eyes in one ``translate_batch`` call (one style), the model's
+    aux streams from their topics beside each eye's image."""
+    from sim2real_gan.pipeline.stereo_step import StereoTranslator
+
+    aux = plan.aux_topics({src.name: src.topic for src in translator.manifest.aux})
+    return StereoTranslator(translator.translate_batch, aux_keys=aux)
+
+
 def _ros_name(namespace: bool) -> Any:
     """argparse type: a ROS 2 topic name (or absolute namespace), checked at parse time."""
     from sim2real_gan.pipeline.topics import name_problem
@@ -128,6 +137,17 @@ def add_topic_args(p: argparse.ArgumentParser) -> None:
                    f"(default {d.camera_info_topic}); carried when the bag has it")
     g.add_argument("--no-camera-info", action="store_true",
                    help="do not require or carry camera_info with each frame")
+    g.add_argument("--stereo", action="store_true",
+                   help="a stereo pair (docs/stereo.md): <input-ns>/<left-ns>/* and "
+                   "<input-ns>/<right-ns>/* are synchronised by stamp and translated together "
+                   "(one style per pair, dropped as a pair); --image-topic, "
+                   "--camera-info-topic and --labels name each eye's topics, relative to its "
+                   "namespace (an absolute --image-topic gives the pair's namespace)")
+    g.add_argument("--left-ns", type=_ros_name(False), default=d.left_ns,
+                   help=f"left eye namespace below the input and output namespaces, with "
+                   f"--stereo (default {d.left_ns})")
+    g.add_argument("--right-ns", type=_ros_name(False), default=d.right_ns,
+                   help=f"right eye namespace, with --stereo (default {d.right_ns})")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -181,8 +201,12 @@ def bag_config(args: argparse.Namespace) -> Any:
         camera_info=not args.no_camera_info, camera_info_topic=args.camera_info_topic,
         keep_input=args.keep_input, storage=args.storage,
         slop_ns=int(args.slop_ms * 1e6), hold_ns=int(args.hold_ms * 1e6),
-        reorder_ns=int(args.reorder_ms * 1e6), progress=not args.no_progress)
-    cfg.request().plan()
+        reorder_ns=int(args.reorder_ms * 1e6), progress=not args.no_progress,
+        stereo=args.stereo, left_ns=args.left_ns, right_ns=args.right_ns)
+    d = BagTranslateConfig()
+    if not args.stereo and (args.left_ns, args.right_ns) != (d.left_ns, d.right_ns):
+        raise ValueError("--left-ns and --right-ns need --stereo")
+    cfg.check()
     return cfg
 
 
@@ -203,7 +227,8 @@ def run(args: argparse.Namespace) -> int:
         log.error("%s", exc)
         return 2
     try:
-        step = make_step(translator, cfg.request().plan())
+        step = (make_stereo_step(translator, cfg.stereo_request().plan()) if cfg.stereo
+                else make_step(translator, cfg.request().plan()))
         with staged_output(args.output, "translate-bag", inputs, args.force) as built:
             report = translate_bag(args.input, built, step, cfg)
             if not report.written:  # nothing translated: the staged output goes

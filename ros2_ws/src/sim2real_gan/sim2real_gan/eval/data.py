@@ -42,21 +42,32 @@ class Sequences:
     depth float32 (N,T,H,W); flow float32 (N,T,H,W,2) forward to t+1; flow_valid bool
     (N,T,H,W); seeds: the scene seed of each sequence; content_mask: bool (N,H,W) where each
     sequence's ``real`` rendering shows the scene (inside the scope's field stop), or None.
+    The simulator fills every field; a recording (own-data evaluation) has None for what it
+    lacks.
     """
 
     rgb: dict[str, np.ndarray]
-    labels: np.ndarray
-    uv: np.ndarray
-    depth: np.ndarray
-    flow: np.ndarray
-    flow_valid: np.ndarray
-    seeds: list[int]
+    labels: np.ndarray | None = None
+    uv: np.ndarray | None = None
+    depth: np.ndarray | None = None
+    flow: np.ndarray | None = None
+    flow_valid: np.ndarray | None = None
+    seeds: list[int] | None = None
     content_mask: np.ndarray | None = None
+    where: str = "the simulator"     # names the data in errors (a model needs a missing input)
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
         """(N, T, H, W)."""
-        return tuple(self.labels.shape)  # type: ignore[return-value]
+        return tuple(next(iter(self.rgb.values())).shape[:4])  # type: ignore[return-value]
+
+    def aux(self, name: str, model: str) -> np.ndarray:
+        """The ``uv`` or ``depth`` input a model reads; ValueError naming both when absent."""
+        arr = {"uv": self.uv, "depth": self.depth}.get(name)
+        if arr is None:
+            raise ValueError(f"model {model} reads the {name!r} input, which {self.where} "
+                             f"does not have (evaluate a model trained without it)")
+        return arr
 
     def frames(self, appearance: str) -> np.ndarray:
         """All frames of one appearance flattened to (N*T,H,W,3), sequence-major."""
@@ -69,6 +80,8 @@ class Sequences:
         """(N*T,H,W) labels of ``appearance``'s frames, sequence-major (aligned with
         :meth:`frames`): for ``"real"``, class 0 (background) in the black surround outside
         the content mask, as the image shows it (``sim.Frame.ground_truth``)."""
+        if self.labels is None:
+            raise ValueError(f"{self.where} has no labels")
         return self._for(appearance, self.labels, 0).reshape(-1, *self.labels.shape[2:])
 
     def flow_valid_for(self, appearance: str = "sim") -> np.ndarray:

@@ -7,6 +7,16 @@ mean and standard deviation of two intermediate layers (so colour, texture and
 content all move them), standardised with the real training set's statistics
 (real frames have features of mean 0 and variance 1 per dimension).
 
+Footage without labels (own-data evaluation) trains the same network on a self-supervised
+task instead (:func:`train_footage_feature_net`): which of four rotations (0, 90, 180, 270
+degrees; Gidaris et al. 2018) was applied to a frame. The frames are masked with the
+footage's content mask made rotation-symmetric (the mask and its three rotations
+intersected), so the black surround and masked text cannot give the answer away. Its
+features are centred on the footage's mean and divided by one common scale (the root mean
+per-dimension variance over the footage) rather than per dimension: footage from one
+recording varies little in some dimensions, and dividing by their tiny spread would let
+them dominate every distance.
+
 Training is seeded and takes seconds on a CPU; weights are cached on disk under a
 key made of the config and a hash of the training data.
 """
@@ -29,7 +39,9 @@ from tqdm import tqdm
 from sim2real_gan.artifact.pixels import check_frames
 
 __all__ = ["FeatureNetConfig", "RealFeatureNet", "train_feature_net", "load_or_train_feature_net",
-           "default_cache_dir"]
+           "train_footage_feature_net", "default_cache_dir", "ROTATIONS"]
+
+ROTATIONS = 4  # classes of the footage pretext task: k * 90 degrees
 
 
 @dataclass(frozen=True)
@@ -127,12 +139,64 @@ def train_feature_net(images: np.ndarray, labels: np.ndarray, cfg: FeatureNetCon
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+    return _standardise(net, x_all)
+
+
+def _standardise(net: RealFeatureNet, x_all: torch.Tensor, per_dim: bool = True
+                 ) -> RealFeatureNet:
+    """Eval mode; features centred and scaled with the statistics of ``x_all`` (N,3,H,W):
+    per dimension, or with one common scale (``per_dim=False``, module docstring)."""
     net.eval()
     with torch.no_grad():
         feats = torch.cat([net.raw_features(x_all[i:i + 64]) for i in range(0, len(x_all), 64)])
         net.feat_mean.copy_(feats.mean(0))
-        net.feat_std.copy_(feats.std(0).clamp_min(1e-6))
+        std = feats.std(0) if per_dim else feats.var(0).mean().sqrt().expand(feats.shape[1])
+        net.feat_std.copy_(std.clamp_min(1e-6))
     return net
+
+
+def _symmetric_mask(mask: np.ndarray, size: int) -> torch.Tensor:
+    """bool (H,W) -> float (1,1,size,size): the mask at size x size, intersected with its
+    rotations by 90, 180 and 270 degrees."""
+    m = torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32))[None, None]
+    m = (F.interpolate(m, size=(size, size), mode="area") > 0.5).float()
+    for k in range(1, ROTATIONS):
+        m = m * torch.rot90(m, k, dims=(2, 3))
+    return m
+
+
+def train_footage_feature_net(images: np.ndarray, mask: np.ndarray, cfg: FeatureNetConfig,
+                              progress: bool = False) -> RealFeatureNet:
+    """Train on unlabelled footage frames (N,H,W,3) uint8 with content mask (H,W) bool by
+    rotation prediction (module docstring); ``cfg.num_classes`` must be :data:`ROTATIONS`."""
+    check_frames(images, "images", batched=True)
+    if cfg.num_classes != ROTATIONS:
+        raise ValueError(f"footage feature net: num_classes must be {ROTATIONS} (rotations), "
+                         f"got {cfg.num_classes}")
+    if mask.shape != images.shape[1:3] or images.shape[0] < 2:
+        raise ValueError(f"footage feature net: expected >= 2 frames and a mask of their size "
+                         f"{images.shape[1:3]}, got {images.shape[0]} frames, mask {mask.shape}")
+    s = cfg.input_size
+    x_all = _images_tensor(images)
+    small = F.interpolate(x_all, size=(s, s), mode="bilinear", align_corners=False,
+                          antialias=True) * _symmetric_mask(mask, s)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        net = RealFeatureNet(cfg)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    net.train()
+    for _ in tqdm(range(cfg.steps), desc="feature net (footage)", disable=not progress,
+                  leave=False):
+        idx = torch.randint(0, len(small), (min(cfg.batch_size, len(small)),), generator=gen)
+        k = torch.randint(0, ROTATIONS, (len(idx),), generator=gen)
+        x = torch.stack([torch.rot90(small[i], int(r), dims=(1, 2))
+                         for i, r in zip(idx, k, strict=True)])
+        loss = F.cross_entropy(net.class_logits(x), k)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return _standardise(net, x_all, per_dim=False)
 
 
 def default_cache_dir() -> Path:
@@ -143,27 +207,41 @@ def default_cache_dir() -> Path:
     return Path(base) / "sim2real_gan"
 
 
-def _cache_key(images: np.ndarray, labels: np.ndarray, cfg: FeatureNetConfig) -> str:
+def _cache_key(images: np.ndarray, labels: np.ndarray | None, cfg: FeatureNetConfig,
+               mask: np.ndarray | None = None) -> str:
     h = hashlib.sha256(json.dumps(asdict(cfg), sort_keys=True).encode())
     h.update(str(images.shape).encode())
     h.update(np.ascontiguousarray(images).tobytes())
-    h.update(np.ascontiguousarray(labels).tobytes())
+    if labels is not None:
+        h.update(np.ascontiguousarray(labels).tobytes())
+    else:  # footage: the rotation task and its mask
+        h.update(b"rotation, one common scale")
+        h.update(np.ascontiguousarray(mask, dtype=bool).tobytes())
     return h.hexdigest()[:16]
 
 
-def load_or_train_feature_net(images: np.ndarray, labels: np.ndarray, cfg: FeatureNetConfig,
-                              cache_dir: Path | None = None,
-                              progress: bool = False) -> tuple[RealFeatureNet, Path]:
-    """Return the cached network for (data, cfg) or train and cache it (atomic write)."""
+def load_or_train_feature_net(images: np.ndarray, labels: np.ndarray | None,
+                              cfg: FeatureNetConfig, cache_dir: Path | None = None,
+                              progress: bool = False, mask: np.ndarray | None = None
+                              ) -> tuple[RealFeatureNet, Path]:
+    """Return the cached network for (data, cfg) or train and cache it (atomic write).
+
+    With ``labels`` (N,H,W): the class-content task (:func:`train_feature_net`); with
+    ``labels=None`` and a content ``mask`` (H,W): the footage rotation task
+    (:func:`train_footage_feature_net`).
+    """
     from safetensors.torch import load_file, save_file
 
+    if labels is None and mask is None:
+        raise ValueError("load_or_train_feature_net: give labels, or a mask for unlabelled footage")
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    path = cache_dir / "eval" / f"featnet-{_cache_key(images, labels, cfg)}.safetensors"
+    path = cache_dir / "eval" / f"featnet-{_cache_key(images, labels, cfg, mask)}.safetensors"
     if path.is_file():
         net = RealFeatureNet(cfg)
         net.load_state_dict(load_file(str(path)))
         return net.eval(), path
-    net = train_feature_net(images, labels, cfg, progress=progress)
+    net = (train_feature_net(images, labels, cfg, progress=progress) if labels is not None
+           else train_footage_feature_net(images, mask, cfg, progress=progress))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     os.close(fd)

@@ -89,11 +89,8 @@ class ArtifactMethod:
         for i in tqdm(range(seqs.shape[0]), desc=self.name, disable=not progress, leave=False):
             if man.style_dim:
                 tr.set_style(_style_for(self.style, i))
-            kw = {}
-            if "uv" in wants:
-                kw["uv"] = list(seqs.uv[i])
-            if "depth" in wants:
-                kw["depth"] = list(seqs.depth[i])
+            kw = {name: list(seqs.aux(name, self.name)[i]) for name in ("uv", "depth")
+                  if name in wants}
             out.append(tr.translate_batch(seqs.rgb["sim"][i], **kw))
         self.seconds = time.perf_counter() - start
         return np.stack(out)
@@ -125,9 +122,9 @@ class CheckpointMethod:
         parts = []
         for name in self.cfg.aux_channels:
             if name == "uv":
-                parts.append(torch.from_numpy(seqs.uv[i]).permute(0, 3, 1, 2))
+                parts.append(torch.from_numpy(seqs.aux("uv", self.name)[i]).permute(0, 3, 1, 2))
             elif name == "depth":
-                parts.append(torch.from_numpy(seqs.depth[i])[:, None])
+                parts.append(torch.from_numpy(seqs.aux("depth", self.name)[i])[:, None])
             else:
                 raise ValueError(f"checkpoint {self.path}: unknown aux input {name!r}")
         return torch.cat(parts, dim=1).float() if parts else None

@@ -24,7 +24,8 @@ from sim2real_gan.sim.config import CLASS_NAMES, LABEL_COLORS
 
 from .protocol import ProtocolResult
 
-__all__ = ["write_report", "metrics_table", "FIGURES"]
+__all__ = ["write_report", "metrics_table", "FIGURES", "md_table", "html_table", "fmt",
+           "save_figure", "profile_figure", "HTML_STYLE"]
 
 FIGURES = ("frames.png", "temporal_profile.png", "iou.png", "summary.png")
 
@@ -44,6 +45,11 @@ COLUMNS = [
 ]
 
 
+HTML_STYLE = ("<style>body{font-family:sans-serif;max-width:1200px;margin:auto}"
+              "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:3px 6px;"
+              "font-size:13px}img{max-width:100%}</style></head><body>")
+
+
 def _get(d: dict, path: tuple[str, ...]) -> float | None:
     for k in path:
         if not isinstance(d, dict) or k not in d:
@@ -52,7 +58,7 @@ def _get(d: dict, path: tuple[str, ...]) -> float | None:
     return d  # type: ignore[return-value]
 
 
-def _fmt(v: object, spec: str) -> str:
+def fmt(v: object, spec: str) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
     return spec.format(v)
@@ -70,25 +76,25 @@ def metrics_table(metrics: dict) -> tuple[list[str], list[list[str]]]:
             cols.insert(at + 1, ((f"{prefix}fid",), f"{label} FID", "{:.2f}"))
             at += 2
     header = ["method"] + [c[1] for c in cols]
-    rows = [[name] + [_fmt(_get(m, c[0]), c[2]) for c in cols]
+    rows = [[name] + [fmt(_get(m, c[0]), c[2]) for c in cols]
             for name, m in metrics["methods"].items()]
     return header, rows
 
 
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
+def md_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)
 
 
-def _html_table(header: list[str], rows: list[list[str]]) -> str:
+def html_table(header: list[str], rows: list[list[str]]) -> str:
     th = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
                    for r in rows)
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _save(fig: Figure, path: Path) -> None:
+def save_figure(fig: Figure, path: Path) -> None:
     fig.savefig(path, dpi=110, bbox_inches="tight")
 
 
@@ -111,7 +117,7 @@ def plot_frames(result: ProtocolResult, path: Path, columns: int = 4) -> None:
                 ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
             if r == 0:
                 ax.set_title(f"seq {i} frame {j}", fontsize=8)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_temporal_profile(result: ProtocolResult, path: Path) -> None:
@@ -120,7 +126,12 @@ def plot_temporal_profile(result: ProtocolResult, path: Path) -> None:
     A temporally consistent output shows smooth vertical structures that follow the
     input's; flicker shows as horizontal streaks.
     """
-    items = list((result.profiles or {k: v[0] for k, v in result.samples.items()}).items())
+    profile_figure(result.profiles or {k: v[0] for k, v in result.samples.items()}, path)
+
+
+def profile_figure(profiles: dict[str, np.ndarray], path: Path) -> None:
+    """One panel per name: the middle image row of its (T,H,W,3) frames stacked over time."""
+    items = list(profiles.items())
     fig = Figure(figsize=(2.2 * len(items), 3.4))
     axes = fig.subplots(1, len(items), squeeze=False)[0]
     for ax, (name, arr) in zip(axes, items, strict=True):
@@ -130,7 +141,7 @@ def plot_temporal_profile(result: ProtocolResult, path: Path) -> None:
         ax.set_xlabel("x (middle row)", fontsize=7)
         ax.set_yticks([])
     axes[0].set_ylabel(f"time: {items[0][1].shape[0]} frames, down", fontsize=8)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_iou(result: ProtocolResult, path: Path) -> None:
@@ -158,7 +169,7 @@ def plot_iou(result: ProtocolResult, path: Path) -> None:
         ax.set_title(title, fontsize=9)
         ax.legend(fontsize=7, ncol=min(len(series), 4))
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_summary(result: ProtocolResult, path: Path) -> None:
@@ -186,24 +197,24 @@ def plot_summary(result: ProtocolResult, path: Path) -> None:
         if lines:
             ax.legend(fontsize=7)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def _targets_rows(targets: list[dict]) -> list[list[str]]:
     def met(v: bool | None) -> str:
         return "n/a" if v is None else ("met" if v else "MISSED")
 
-    return [[t["target"], t["rule"], _fmt(t["value"], "{:.4f}"), _fmt(t["threshold"], "{:.4f}"),
+    return [[t["target"], t["rule"], fmt(t["value"], "{:.4f}"), fmt(t["threshold"], "{:.4f}"),
              met(t["met"])] for t in targets]
 
 
 def _reference_rows(ref: dict) -> list[list[str]]:
     return [["real-trained segmenter on real test frames (mIoU)",
-             _fmt(ref["segmenter_on_real"]["miou"], "{:.3f}")],
-            ["warping error of the sim input", _fmt(ref["warping_error_sim_input"], "{:.4f}")],
+             fmt(ref["segmenter_on_real"]["miou"], "{:.3f}")],
+            ["warping error of the sim input", fmt(ref["warping_error_sim_input"], "{:.4f}")],
             ["warping error of the real rendering of the same scenes",
-             _fmt(ref["warping_error_real_rendering"], "{:.4f}")],
-            ["KID of real frames of other scenes", _fmt(ref["kid_real_other_scenes"], "{:.4f}")]]
+             fmt(ref["warping_error_real_rendering"], "{:.4f}")],
+            ["KID of real frames of other scenes", fmt(ref["kid_real_other_scenes"], "{:.4f}")]]
 
 
 def _document(metrics: dict, targets: list[dict], title: str) -> tuple[str, str]:
@@ -220,22 +231,20 @@ def _document(metrics: dict, targets: list[dict], title: str) -> tuple[str, str]
     figs = [("Frames", "frames.png"), ("Temporal profile (middle row over time)",
                                        "temporal_profile.png"),
             ("Summary", "summary.png"), ("Per-class IoU", "iou.png")]
-    md = [f"# {title}", "", setup, "", "## Metrics", "", _md_table(header, rows), "",
-          "## References", "", _md_table(["reference", "value"], ref_rows), ""]
+    md = [f"# {title}", "", setup, "", "## Metrics", "", md_table(header, rows), "",
+          "## References", "", md_table(["reference", "value"], ref_rows), ""]
     if t_rows:
-        md += ["## Targets", "", _md_table(t_head, t_rows), ""]
+        md += ["## Targets", "", md_table(t_head, t_rows), ""]
     for cap, f in figs:
         md += [f"## {cap}", "", f"![{cap}]({f})", ""]
     md += ["Raw numbers: `metrics.json`."]
     h = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-         "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}"
-         "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:3px 6px;"
-         "font-size:13px}img{max-width:100%}</style></head><body>",
+         HTML_STYLE,
          f"<h1>{html.escape(title)}</h1><p>{html.escape(setup)}</p>",
-         "<h2>Metrics</h2>", _html_table(header, rows),
-         "<h2>References</h2>", _html_table(["reference", "value"], ref_rows)]
+         "<h2>Metrics</h2>", html_table(header, rows),
+         "<h2>References</h2>", html_table(["reference", "value"], ref_rows)]
     if t_rows:
-        h += ["<h2>Targets</h2>", _html_table(t_head, t_rows)]
+        h += ["<h2>Targets</h2>", html_table(t_head, t_rows)]
     for cap, f in figs:
         h.append(f"<h2>{html.escape(cap)}</h2><img src='{f}' alt='{html.escape(cap)}'>")
     h.append("<p>Raw numbers: <code>metrics.json</code>.</p></body></html>")

@@ -124,6 +124,7 @@ RULES: dict[str, OutputRule] = {
     "simulate": OutputRule("simulate", "simulated sequence", _marked, True),
     "demo": OutputRule("demo", "demo folder", _marked, True),
     "evaluate": OutputRule("evaluate", "evaluation report", _marked, True),
+    "dump": OutputRule("dump", "frame dump", _marked, True),
     "export": OutputRule("export", "model artifact", _artifact, False),
     "train": OutputRule("train", "training run", recognise_run, False),
 }

@@ -20,13 +20,15 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from sim2real_gan.artifact import BACKEND_CHOICES, STYLE_SYNTAX, StyleError, StyleSpec
+from sim2real_gan.node.qos_choice import QOS_MODES
+from sim2real_gan.pipeline.stereo_topics import STEREO_NODE_NAMES, StereoPlan, StereoRequest
 from sim2real_gan.pipeline.topics import (
     NODE_NAMES,
     TopicError,
@@ -85,6 +87,12 @@ TRANSLATOR_PARAMS: dict[str, ParamSpec] = dict([
        "with the image's stamp (relative to input_ns or absolute; a topic inside input_ns "
        "keeps its path below it, one outside goes under output_ns by its last name)"),
     _p("forward_camera_info", "bool", "require camera_info per frame and republish it"),
+    _p("stereo", "bool", "stereo pair (docs/stereo.md): image_topic, camera_info_topic and "
+       "label_topics are relative to each eye's namespace <input_ns>/<left_ns> and "
+       "<input_ns>/<right_ns>; both eyes are synchronised by stamp, translated as one batch "
+       "with one style and published under <output_ns>/<left_ns>, <output_ns>/<right_ns>"),
+    _p("left_ns", "str", "left eye namespace below input_ns and output_ns (stereo)"),
+    _p("right_ns", "str", "right eye namespace below input_ns and output_ns (stereo)"),
     _p("style", "str", f"appearance: {STYLE_SYNTAX}; random draws a new code per episode "
        "(the old seed:N, name:NAME, image:PATH still work, with a deprecation warning)",
        runtime=True),
@@ -98,7 +106,9 @@ TRANSLATOR_PARAMS: dict[str, ParamSpec] = dict([
     _p("sync_hold_ms", "float", "how long an incomplete frame waits for its labels",
        low=1.0, high=10000.0),
     _p("max_pending", "int", "most frames held by the synchroniser", low=1, high=1000),
-    _p("qos", "str", "subscription QoS", choices=("sensor_data", "reliable")),
+    _p("qos", "str", "input subscription reliability: auto = per topic from its publishers "
+       "(reliable when all are reliable, best effort when one is), reliable, or sensor_data "
+       "(best effort); docs/ros.md, QoS", choices=QOS_MODES),
     _p("queue_depth", "int", "subscription and publisher queue depth", low=1, high=1000),
     _p("engine_cache_dir", "str", "TensorRT engine cache directory ('' = runtime default)"),
     _p("force_engine_update", "bool", "rebuild the TensorRT engine even if cached"),
@@ -122,6 +132,9 @@ CAMERA_PARAMS: dict[str, ParamSpec] = dict([
     _p("frame_id", "str", "header.frame_id of every message"),
     _p("publish_depth", "bool", "publish depth (32FC1, metres)"),
     _p("publish_uv", "bool", "publish uv (32FC2)"),
+    _p("stereo", "bool", "stereo scope: publish <namespace>/left/* and <namespace>/right/* "
+       "(stereo_image_proc layout, one stamp per pair, right P[3] = -fx * baseline)"),
+    _p("baseline_mm", "float", "stereo baseline in millimetres", low=0.5, high=50.0),
     _p("qos", "str", "publisher QoS", choices=("reliable", "sensor_data")),
 ])
 
@@ -131,6 +144,9 @@ LAUNCH_PARAMS: dict[str, ParamSpec] = dict([
     _p("record", "bool", "record the output namespace with ros2 bag record"),
     _p("bag_dir", "str", "bag directory for record:=true ('' = timestamped)"),
     _p("bag_storage", "str", "rosbag2 storage", choices=("mcap", "sqlite3")),
+    _p("receive_buffer_mb", "int", "DDS socket receive buffer asked for the translator "
+       "(Cyclone DDS, through CYCLONEDDS_URI, only when that is not set; capped by "
+       "net.core.rmem_max; 0 = middleware default)", low=0, high=1024),
     _p("log_level", "str", "log level of the nodes",
        choices=("debug", "info", "warn", "error", "fatal")),
 ])
@@ -148,12 +164,15 @@ LAUNCH_ARGS: dict[str, tuple[str, str]] = {
     "output_ns": (TRANSLATOR_NODE, "output_ns"),
     "label_topics": (TRANSLATOR_NODE, "label_topics"),
     "style": (TRANSLATOR_NODE, "style"),
+    "qos": (TRANSLATOR_NODE, "qos"),
+    "stereo": (TRANSLATOR_NODE, "stereo"),
     "use_sim_time": (LAUNCH_SECTION, "use_sim_time"),
     "synthetic_source": (LAUNCH_SECTION, "synthetic_source"),
     "record": (LAUNCH_SECTION, "record"),
     "bag_dir": (LAUNCH_SECTION, "bag_dir"),
     "bag_storage": (LAUNCH_SECTION, "bag_storage"),
     "log_level": (LAUNCH_SECTION, "log_level"),
+    "receive_buffer_mb": (LAUNCH_SECTION, "receive_buffer_mb"),
 }
 
 
@@ -296,10 +315,25 @@ def topic_request(p: Mapping[str, Any]) -> TopicRequest:
 
 
 def plan_topics(p: Mapping[str, Any]) -> TopicPlan:
-    """Resolve the topic parameters; ParameterError names the parameter and the rule."""
+    """Resolve the topic parameters; ParameterError names the parameter and the rule. In
+    stereo mode this is the synchroniser's frame plan (:attr:`StereoPlan.frame`)."""
     check_topic("camera_info_topic", p["camera_info_topic"])  # checked even when unused
     try:
-        return topic_request(p).plan()
+        return plan_stereo(p).frame if p.get("stereo") else topic_request(p).plan()
+    except TopicError as exc:
+        raise ParameterError(str(exc)) from None
+
+
+def stereo_request(p: Mapping[str, Any]) -> StereoRequest:
+    """The node's topic parameters as a stereo request (pipeline.stereo_topics)."""
+    base = replace(topic_request(p), names=STEREO_NODE_NAMES)
+    return StereoRequest(base, p["left_ns"], p["right_ns"], STEREO_NODE_NAMES)
+
+
+def plan_stereo(p: Mapping[str, Any]) -> StereoPlan:
+    """Both eyes' routes; ParameterError names the parameter and the rule."""
+    try:
+        return stereo_request(p).plan()
     except TopicError as exc:
         raise ParameterError(str(exc)) from None
 
@@ -336,6 +370,7 @@ class TranslatorSettings:
     force_engine_update: bool
     log_period_s: float
     autostart: bool = True
+    stereo: StereoPlan | None = None  # both eyes' routes in stereo mode (topics = its frame)
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> TranslatorSettings:
@@ -348,6 +383,7 @@ class TranslatorSettings:
         if p["backend"] == "tensorrt" and p["device"] == "cpu":
             raise ParameterError("backend: tensorrt runs on CUDA only, but device is 'cpu'")
         topics = plan_topics(p)
+        stereo = plan_stereo(p) if p["stereo"] else None
         return cls(
             model=p["model"], backend=p["backend"], precision=p["precision"],
             device=p["device"], threads=p["threads"], topics=topics,
@@ -358,7 +394,7 @@ class TranslatorSettings:
             max_pending=p["max_pending"], qos=p["qos"], queue_depth=p["queue_depth"],
             engine_cache_dir=p["engine_cache_dir"],
             force_engine_update=p["force_engine_update"], log_period_s=p["log_period_s"],
-            autostart=p["autostart"],
+            autostart=p["autostart"], stereo=stereo,
         )
 
     def backend_options(self) -> dict[str, Any]:
@@ -391,6 +427,8 @@ class CameraSettings:
     publish_depth: bool
     publish_uv: bool
     qos: str
+    stereo: bool = False
+    baseline_mm: float = 5.0
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> CameraSettings:

@@ -25,6 +25,7 @@ from rclpy.clock import Clock, ClockType
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, Image
 
+from sim2real_gan.node.inputs import Input, InputSubscriptions
 from sim2real_gan.node.params import (
     TRANSLATOR_NODE,
     TRANSLATOR_PARAMS,
@@ -36,6 +37,7 @@ from sim2real_gan.node.params import (
 )
 from sim2real_gan.node.ros_messages import descriptor, image_msg, qos_profile, stamp_ns
 from sim2real_gan.node.runner import run_node
+from sim2real_gan.node.stereo_worker import StereoTranslationWorker
 from sim2real_gan.node.worker import TranslationWorker
 from sim2real_gan.pipeline import (
     CAMERA_INFO_KEY,
@@ -44,6 +46,8 @@ from sim2real_gan.pipeline import (
     FrameSynchronizer,
     SyncConfig,
 )
+from sim2real_gan.pipeline.monitor import InputMonitor, diagnostic_values, inputs_line
+from sim2real_gan.pipeline.topics import relative_to
 
 if TYPE_CHECKING:
     from sim2real_gan.runtime import TranslatorLike
@@ -88,8 +92,10 @@ class TranslatorNode(LifecycleNode):
         self.worker: TranslationWorker | None = None
         self.active = False
         self._pubs: dict[str, Any] = {}
-        self._subs: list[Any] = []
         self._log_timer: Any = None
+        self._watch_timer: Any = None
+        self.inputs: InputSubscriptions | None = None
+        self.monitor: InputMonitor | None = None
         self._steady = Clock(clock_type=ClockType.STEADY_TIME)
         self.diagnostics = Updater(self, period=1.0)
         self.diagnostics.setHardwareID("sim2real_gan")
@@ -151,6 +157,12 @@ class TranslatorNode(LifecycleNode):
             aux_keys = {src.name: s.topics.aux_topic(src.topic)  # model inputs (e.g. uv)
                         for src in self.translator.manifest.aux}
             t = s.topics.with_labels(aux_keys.values())
+            if s.stereo is not None:  # both eyes' aux streams, one frame plan
+                aux_names = {src.name: src.topic for src in self.translator.manifest.aux}
+                per_eye = s.stereo.aux_topics(aux_names)
+                stereo = s.stereo.with_labels(per_eye["left"].values(),
+                                              per_eye["right"].values())
+                t = stereo.frame
         except Exception as exc:  # noqa: BLE001 - report any load failure and stay unconfigured
             self.get_logger().error(f"configure failed: {exc}")
             self._release()
@@ -162,17 +174,25 @@ class TranslatorNode(LifecycleNode):
             self._pubs["camera_info"] = self.create_lifecycle_publisher(
                 CameraInfo, t.camera_info.dst, pub_qos)
         for src, dst in labels.items():
-            self._pubs[src] = self.create_lifecycle_publisher(Image, dst, pub_qos)
+            self._pubs[src] = self.create_lifecycle_publisher(self._msg_type(src), dst, pub_qos)
         self.sync = FrameSynchronizer(SyncConfig(
             label_keys=tuple(labels), camera_info=t.camera_info is not None,
             slop_ns=s.slop_ns, hold_ns=s.hold_ns, max_pending=s.max_pending, policy="latest",
-            reorder_ns=s.reorder_ns, episode_gap_ns=s.episode_gap_ns))
-        self.worker = TranslationWorker(
-            self.sync, self.translator, self._publish, aux_keys=aux_keys, style=s.style,
-            image_topic=t.image.src,
-            camera_info_topic=t.camera_info.src if t.camera_info else "camera_info")
+            reorder_ns=s.reorder_ns, episode_gap_ns=s.episode_gap_ns,
+            peer_image_keys=(s.stereo.right_image_key,) if s.stereo else ()))
+        if s.stereo is not None:
+            self.worker = StereoTranslationWorker(
+                self.sync, self.translator, self._publish_stereo, plan=stereo,
+                aux_names=aux_names, style=s.style)
+        else:
+            self.worker = TranslationWorker(
+                self.sync, self.translator, self._publish, aux_keys=aux_keys, style=s.style,
+                image_topic=t.image.src,
+                camera_info_topic=t.camera_info.src if t.camera_info else "camera_info")
+        pair = f" + {s.stereo.right.image.src} -> {s.stereo.right.image.dst} (stereo)" \
+            if s.stereo else ""
         self.get_logger().info(
-            f"configured: {t.image.src} -> {t.image.dst}, labels {labels}, camera_info "
+            f"configured: {t.image.src} -> {t.image.dst}{pair}, labels {labels}, camera_info "
             f"{'forwarded' if s.forward_camera_info else 'not forwarded'}, backend "
             f"{self.translator.backend.label}, style {s.style.kind}"
             f"{'' if s.style.value is None else ' ' + str(s.style.value)}, qos {s.qos}")
@@ -190,21 +210,42 @@ class TranslatorNode(LifecycleNode):
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         ret = super().on_activate(state)
         s = self.settings
-        qos = qos_profile(s.qos, s.queue_depth)
-        self._subs = [self.create_subscription(
-            Image, s.topics.image.src, lambda m: self._on_message(IMAGE_KEY, m), qos)]
-        if s.topics.camera_info is not None:
-            self._subs.append(self.create_subscription(
-                CameraInfo, s.topics.camera_info.src,
-                lambda m: self._on_message(CAMERA_INFO_KEY, m), qos))
-        for key in self.sync.config.label_keys:
-            self._subs.append(self.create_subscription(
-                Image, key, lambda m, k=key: self._on_message(k, m), qos))
+        inputs = self._inputs()
+        self.monitor = InputMonitor({k: i.name for k, i in inputs.items()})
+        self.inputs = InputSubscriptions(self, inputs, s.qos, s.queue_depth, self._on_message,
+                                         self.monitor)
+        self.inputs.open()
         self.worker.start()
         self.active = True
         self._start_log_timer(self.get_parameter("log_period_s").value)
+        self._watch_timer = self.create_timer(0.5, self._watch_inputs, clock=self._steady)
         self.get_logger().info("active")
         return ret
+
+    def _inputs(self) -> dict[str, Input]:
+        """Input key -> type, topic and name (the topic below input_ns, else absolute)."""
+        t = self.settings.topics
+
+        def name(topic: str) -> str:
+            return relative_to(t.input_ns, topic) or topic
+
+        inputs = {IMAGE_KEY: Input(Image, t.image.src, name(t.image.src))}
+        if t.camera_info is not None:
+            inputs[CAMERA_INFO_KEY] = Input(CameraInfo, t.camera_info.src,
+                                            name(t.camera_info.src))
+        for key in self.sync.config.label_keys:
+            inputs[key] = Input(self._msg_type(key), key, name(key))
+        return inputs
+
+    def _watch_inputs(self) -> None:
+        """Twice a second: log inputs that went silent or resumed; ``qos: auto``: follow
+        the publishers of each input topic."""
+        for event in self.monitor.check():
+            if event.kind == "silent":
+                self.get_logger().warning(event.message)
+            else:  # rclpy: one severity per logging call site
+                self.get_logger().info(event.message)
+        self.inputs.refresh()
 
     def _on_message(self, key: str, msg: Any) -> None:
         """Subscription callback: hand the message to the synchroniser (never blocks). A
@@ -230,16 +271,19 @@ class TranslatorNode(LifecycleNode):
         return SUCCESS
 
     def _stop_streaming(self) -> None:
-        for sub in self._subs:
-            self.destroy_subscription(sub)
-        self._subs = []
+        if self._watch_timer is not None:
+            self.destroy_timer(self._watch_timer)
+            self._watch_timer = None
+        if self.inputs is not None:
+            self.inputs.close()
+            self.inputs = None
         if self.worker is not None:
             self.worker.stop()
         if self._log_timer is not None:
             self.destroy_timer(self._log_timer)
             self._log_timer = None
         if self.active and self.sync is not None:
-            self.get_logger().info(f"deactivated: {self.sync.snapshot().line()}")
+            self.get_logger().info(f"deactivated: {self.sync.snapshot().line(self._names())}")
         self.active = False
 
     def _release(self) -> None:
@@ -249,6 +293,7 @@ class TranslatorNode(LifecycleNode):
         if self.translator is not None:
             self.translator.close()
         self.translator = self.sync = self.worker = None
+        self.monitor = None  # its input names belong to the released topic plan
 
     # ---- output -------------------------------------------------------------------------
     def _publish(self, frame: Frame, fields: dict[str, Any]) -> None:
@@ -259,6 +304,30 @@ class TranslatorNode(LifecycleNode):
         self._pubs["image"].publish(image_msg(fields, frame.image.header))
         for key, msg in frame.labels.items():
             self._pubs[key].publish(msg)
+        if frame.camera_info is not None:
+            self._pubs["camera_info"].publish(frame.camera_info)
+
+    def _msg_type(self, key: str) -> type:
+        """Message type of a label key: the right eye's camera_info in stereo mode is a
+        CameraInfo, every other label (and the right image) an Image."""
+        stereo = self.settings.stereo if self.settings is not None else None
+        return CameraInfo if stereo is not None and key == stereo.right_camera_info_key \
+            else Image
+
+    def _publish_stereo(self, frame: Frame, fields: dict[str, Any]) -> None:
+        """Worker thread: both translated eyes with their input headers, then every label
+        and camera_info of the pair as received."""
+        if not self.context.ok():
+            self.worker.request_stop()
+            return
+        plan = self.settings.stereo
+        right_key = plan.right_image_key
+        self._pubs["image"].publish(image_msg(fields["left"], frame.image.header))
+        self._pubs[right_key].publish(image_msg(fields["right"],
+                                                frame.labels[right_key].header))
+        for key, msg in frame.labels.items():
+            if key != right_key:
+                self._pubs[key].publish(msg)
         if frame.camera_info is not None:
             self._pubs["camera_info"].publish(frame.camera_info)
 
@@ -274,7 +343,25 @@ class TranslatorNode(LifecycleNode):
         if self.sync is None:
             return f"[{backend}] not configured"
         style = self.worker.style_info if self.worker is not None else "none"
-        return f"[{backend}, style {style}] {self.sync.snapshot().line()}"
+        snap = self.sync.snapshot()
+        line = f"[{backend}, style {style}] {snap.line(self._names())}{self._stereo_notes(snap)}"
+        if self.active and self.monitor is not None:
+            line += f"; {inputs_line(self.monitor.snapshot())}"
+        return line
+
+    def _names(self) -> dict[str, str]:
+        """Input key -> name, for lines and diagnostics (empty before activation)."""
+        return self.monitor.names if self.monitor is not None else {}
+
+    def _stereo_notes(self, snap: Any) -> str:
+        """Stereo: the right camera_info baseline check and stamps that never matched."""
+        if self.settings is None or self.settings.stereo is None or self.worker is None:
+            return ""
+        from sim2real_gan.pipeline.stereo_step import never_matched
+
+        notes = [] if not self.worker.baseline.counts else [self.worker.baseline.summary()]
+        problem = never_matched(snap.received, snap.published, self.settings.stereo)
+        return "".join(f"; {n}" for n in notes + ([problem] if problem else []))
 
     def _log_status(self) -> None:
         self.get_logger().info(self._status_line())
@@ -285,8 +372,13 @@ class TranslatorNode(LifecycleNode):
             return stat
         snap = self.sync.snapshot()
         errors = self.worker.errors if self.worker is not None else 0
+        inputs = self.monitor.snapshot() if self.active and self.monitor is not None else []
+        silent = [i for i in inputs if i.silent]
         if not self.active:
             stat.summary(DiagnosticStatus.OK, "inactive")
+        elif silent:
+            stat.summary(DiagnosticStatus.WARN, "silent input(s): " + ", ".join(
+                f"{i.name} for {i.silent_s:.1f} s" for i in silent))
         elif errors:
             stat.summary(DiagnosticStatus.WARN, f"{errors} frames failed to translate")
         elif snap.published == 0:
@@ -303,6 +395,13 @@ class TranslatorNode(LifecycleNode):
         stat.add("frames_dropped", str(snap.frames_dropped))
         for reason, n in sorted(snap.frame_drops.items()):
             stat.add(f"dropped_{reason}", str(n))
+        names = self._names()
+        for key, n in sorted(snap.missing.items()):
+            stat.add(f"dropped_incomplete_missing_{names.get(key, key)}", str(n))
+        for key, value in diagnostic_values(inputs):
+            stat.add(key, value)
+        for key, choice in (self.inputs.choices.items() if self.inputs is not None else ()):
+            stat.add(f"qos_in_{names.get(key, key)}", choice.reliability)
         for reason, n in sorted(snap.message_drops.items()):
             stat.add(f"messages_dropped_{reason}", str(n))
         stat.add("episodes", str(snap.episodes))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim2real_gan.pipeline.stereo_topics import STEREO_CLI_NAMES, StereoRequest
 from sim2real_gan.pipeline.topics import CLI_NAMES, TopicError, TopicRequest, check_name, parent
 
 DEFAULT_MAX_DROP_FRACTION = 0.05
@@ -33,6 +34,11 @@ class BagTranslateConfig:
         slop_ns, hold_ns, max_pending, reorder_ns, episode_gap_ns: synchroniser settings
             (hold in bag log time, reorder window in stamp time).
         progress: show a tqdm bar.
+        stereo: translate a stereo pair (docs/stereo.md): ``image_topic``, ``camera_info_topic``
+            and ``label_topics`` name each eye's topics relative to ``<input_ns>/<left_ns>``
+            and ``<input_ns>/<right_ns>``; an absolute ``image_topic`` gives the input
+            namespace (its parent, unless ``input_ns``) and the image name (its last part).
+        left_ns, right_ns: the eye namespaces (relative), under the input and output ones.
     """
 
     image_topic: str = "/sim/camera/image_raw"
@@ -50,6 +56,9 @@ class BagTranslateConfig:
     reorder_ns: int = 200_000_000
     episode_gap_ns: int = 1_000_000_000
     progress: bool = True
+    stereo: bool = False
+    left_ns: str = "left"
+    right_ns: str = "right"
 
     def request(self, with_camera_info: bool | None = None) -> TopicRequest:
         """The topic request of these flags (TopicError for a bad name or combination)."""
@@ -64,3 +73,22 @@ class BagTranslateConfig:
         return TopicRequest(ns, self.output_ns, self.image_topic,
                             self.camera_info_topic if info else None,
                             tuple(self.label_topics or ()), CLI_NAMES)
+
+    def stereo_request(self, with_camera_info: bool | None = None) -> StereoRequest:
+        """The stereo topic request of these flags (TopicError for a bad name)."""
+        check_name(CLI_NAMES["image"], self.image_topic)
+        ns, image = self.input_ns, self.image_topic
+        if image.startswith("/"):
+            ns = ns or parent(image)
+            image = image.rsplit("/", 1)[-1]
+        elif ns is None:
+            raise TopicError(f"--image-topic: {image!r} is relative; give --input-ns or an "
+                             "absolute image topic (its parent is the pair's namespace)")
+        info = self.camera_info if with_camera_info is None else with_camera_info
+        base = TopicRequest(ns, self.output_ns, image, self.camera_info_topic if info else None,
+                            tuple(self.label_topics or ()), STEREO_CLI_NAMES)
+        return StereoRequest(base, self.left_ns, self.right_ns, STEREO_CLI_NAMES)
+
+    def check(self) -> None:
+        """Resolve the topic request now (TopicError), mono or stereo."""
+        (self.stereo_request() if self.stereo else self.request()).plan()

@@ -41,6 +41,8 @@ class BagTranslateReport:
     plan: TopicPlan = field(repr=False)
     faults: str = "none"  # FaultLog.summary(): counts and a first example per reason
     written: bool = True
+    unit: str = "frames"  # "pairs" for a stereo camera (one frame = both eyes)
+    notes: list[str] = field(default_factory=list)  # stereo: baseline check, never-matched
 
     @property
     def message_path_fps(self) -> float:
@@ -50,7 +52,7 @@ class BagTranslateReport:
     def frames_in(self) -> int:
         """Image messages that were frames (duplicates of an image message left out)."""
         dup = self.stats.message_drops_by_key.get(IMAGE_KEY, {}).get("duplicate", 0)
-        return self.images_in - dup
+        return self.images_in - dup + self.stats.peer_only_frames  # stereo: right eye only
 
     @property
     def frames_dropped(self) -> int:
@@ -74,12 +76,14 @@ class BagTranslateReport:
     def verdict(self, max_drop_fraction: float = DEFAULT_MAX_DROP_FRACTION) -> str | None:
         """None when the run succeeded, else one line saying why not (the reasons are in
         :meth:`reasons`)."""
-        if self.images_in == 0:
+        u = self.unit
+        if self.frames_in == 0:
             return f"nothing translated: the bag has no message on {self.plan.image.src}"
         if self.frames_out == 0:
-            return f"nothing translated: all {self.frames_in} frames were dropped"
+            why = "".join(f"; {n}" for n in self.notes if n.startswith("no stereo pair"))
+            return f"nothing translated: all {self.frames_in} {u} were dropped{why}"
         if self.drop_fraction > max_drop_fraction:
-            return (f"{self.frames_dropped} of {self.frames_in} frames dropped "
+            return (f"{self.frames_dropped} of {self.frames_in} {u} dropped "
                     f"({100 * self.drop_fraction:.1f}% > --max-drop-fraction "
                     f"{max_drop_fraction:g})")
         return None
@@ -88,12 +92,15 @@ class BagTranslateReport:
         s = self.stats
         episodes = (f"; {s.episodes} episodes ({s.resets} resets), {s.reordered} out-of-order "
                     "images kept" if s.resets or s.reordered or s.episodes > 1 else "")
-        return (f"{self.frames_out}/{self.frames_in} frames translated (dropped: "
+        notes = "".join(f"; {n}" for n in self.notes)
+        rate = "fps" if self.unit == "frames" else f"{self.unit}/s"
+        return (f"{self.frames_out}/{self.frames_in} {self.unit} translated (dropped: "
                 f"{s.frame_drops_text()}; messages dropped: "
                 f"{s.message_drops_text(self.key_topics)})"
                 f"{episodes}, {self.messages_copied} other messages copied; engine "
-                f"{self.times.engine_fps:.1f} fps, message path (CDR decode + translate + CDR "
-                f"encode) {self.message_path_fps:.1f} fps, wall {self.wall_s:.1f} s")
+                f"{self.times.engine_fps:.1f} {rate}, message path (CDR decode + translate + CDR "
+                f"encode) {self.message_path_fps:.1f} {rate}, wall {self.wall_s:.1f} s"
+                f"{notes}")
 
 
 class NothingTranslated(Exception):

@@ -114,13 +114,14 @@ class BagPart:
         return self.record.decode()
 
 
-def _read_part(rec: BagMessage, key: str) -> tuple[BagPart, int]:
+def _read_part(rec: BagMessage, key: str, full: bool = False) -> tuple[BagPart, int]:
     """Read one frame part and its header stamp; FrameFault (``decode``) if it is garbage.
-    The image and camera_info are deserialised, label images peeked (checked, zero-copy),
-    other labels only stamped (they are forwarded as they are)."""
+    The image and camera_info (and any part with ``full``, e.g. the right eye's image and
+    camera_info) are deserialised, label images peeked (checked, zero-copy), other labels
+    only stamped (they are forwarded as they are)."""
     t0 = time.perf_counter()
     try:
-        if key in (IMAGE_KEY, CAMERA_INFO_KEY):
+        if full or key in (IMAGE_KEY, CAMERA_INFO_KEY):
             msg = rec.decode()
             stamp = stamp_to_ns(msg.header.stamp)
         elif rec.msgtype == IMAGE:
@@ -144,15 +145,17 @@ class _NothingTranslated(Exception):
 class _Run:
     """One translation: feeds bag records to the synchroniser, writes complete frames."""
 
-    def __init__(self, plan: TopicPlan, topics: dict[str, str], step: MessageTranslator,
-                 cfg: BagTranslateConfig, on_frame: Callable[[Frame, Any, dict], None] | None):
+    def __init__(self, plan: TopicPlan, topics: dict[str, str], step: Any,
+                 cfg: BagTranslateConfig, on_frame: Callable[[Frame, Any, dict], None] | None,
+                 peer_image_keys: tuple[str, ...] = ()):
         self.plan, self.step, self.on_frame = plan, step, on_frame
         self.clock = ManualClock(0)
         self.sync = FrameSynchronizer(SyncConfig(
             label_keys=tuple(plan.label_routes), camera_info=plan.camera_info is not None,
             slop_ns=cfg.slop_ns, hold_ns=cfg.hold_ns, max_pending=cfg.max_pending,
-            policy="ordered", reorder_ns=cfg.reorder_ns, episode_gap_ns=cfg.episode_gap_ns),
-            clock=self.clock)
+            policy="ordered", reorder_ns=cfg.reorder_ns, episode_gap_ns=cfg.episode_gap_ns,
+            peer_image_keys=peer_image_keys), clock=self.clock)
+        self.full_keys: set[str] = set()  # label keys read in full (stereo: right image, info)
         self.keys = {plan.image.src: IMAGE_KEY, **{t: t for t in plan.label_routes}}
         if plan.camera_info:
             self.keys[plan.camera_info.src] = CAMERA_INFO_KEY
@@ -168,7 +171,7 @@ class _Run:
         key = self.keys[rec.topic]
         self.images_in += key == IMAGE_KEY
         try:
-            part, stamp = _read_part(rec, key)
+            part, stamp = _read_part(rec, key, full=key in self.full_keys)
         except FrameFault as fault:
             self.faults.record(fault)
             if fault.stamp_ns is not None:  # the header was readable: drop that frame
@@ -185,6 +188,10 @@ class _Run:
     def finish(self) -> None:
         for frame in self.sync.finish():
             self.emit(frame)
+
+    def notes(self) -> list[str]:
+        """Extra lines for the report (none for a mono camera)."""
+        return []
 
     def emit(self, frame: Frame) -> None:
         """Translate one complete frame and write it, or count it as a fault."""
@@ -226,9 +233,11 @@ def translate_bag(
     no frame was translated: ``report.written`` is False).
 
     Args:
-        step: decode -> translate -> encode (its ``aux_keys`` name input label topics).
+        step: decode -> translate -> encode (its ``aux_keys`` name input label topics); with
+            ``cfg.stereo`` a :class:`~sim2real_gan.pipeline.stereo_step.StereoTranslator`.
         on_frame: optional callback(frame, decoded input image, output Image fields), e.g.
-            for previews; the frame's parts are :class:`BagPart` s.
+            for previews; the frame's parts are :class:`BagPart` s. Stereo:
+            callback(frame, {eye: Eye}, {eye: output Image fields}).
     Raises:
         BagError: missing/corrupt/truncated input or an unusable topic choice.
         TopicError: a bad topic name or combination of topic flags.
@@ -243,8 +252,14 @@ def translate_bag(
     t_start = time.perf_counter()
     with BagReader(in_path) as reader:
         topics, defs = reader.topics, reader.topic_defs
-        plan, passthrough = plan_topics(topics, cfg, step.aux_keys)
-        run = _Run(plan, topics, step, cfg, on_frame)
+        if cfg.stereo:  # both eyes as one frame (pipeline.bag_stereo)
+            from sim2real_gan.pipeline.bag_stereo import StereoRun, plan_stereo_topics
+
+            stereo, passthrough = plan_stereo_topics(topics, cfg, step.aux_keys)
+            plan, run = stereo.frame, StereoRun(stereo, topics, step, cfg, on_frame)
+        else:
+            plan, passthrough = plan_topics(topics, cfg, step.aux_keys)
+            run = _Run(plan, topics, step, cfg, on_frame)
         copied, written = 0, True
         try:
             with BagWriter(out_path, storage=cfg.storage or reader.storage,
@@ -275,4 +290,5 @@ def translate_bag(
         output_topics={**{d: topics[s] for s, d in plan.routes},
                        **{t: topics[t] for t in passthrough}},
         stats=run.sync.snapshot(), times=step.times, wall_s=time.perf_counter() - t_start,
-        message_path_s=run.path_s, plan=plan, faults=run.faults.summary(), written=written)
+        message_path_s=run.path_s, plan=plan, faults=run.faults.summary(), written=written,
+        unit="pairs" if cfg.stereo else "frames", notes=run.notes())

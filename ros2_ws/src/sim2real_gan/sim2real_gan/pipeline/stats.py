@@ -60,14 +60,18 @@ class StatsSnapshot:
     episodes: int = 0
     resets: int = 0
     reordered: int = 0
+    peer_only_frames: int = 0  # frames seen only through a peer view's image (stereo)
 
     @property
     def frames_dropped(self) -> int:
         return sum(self.frame_drops.values())
 
-    def frame_drops_text(self) -> str:
-        """``incomplete 2 (missing /sim/camera/depth 2), decode 1`` or ``none``."""
-        missing = ", ".join(f"{k} {n}" for k, n in sorted(self.missing.items()))
+    def frame_drops_text(self, names: Mapping[str, str] | None = None) -> str:
+        """``incomplete 2 (missing /sim/camera/depth 2), decode 1`` or ``none``: an
+        incomplete frame counts each part it lacked (``names`` renames keys)."""
+        names = names or {}
+        missing = ", ".join(f"{k} {n}" for k, n in sorted(
+            (names.get(k, k), n) for k, n in self.missing.items()))
         parts = []
         for reason, n in sorted(self.frame_drops.items()):
             extra = f" (missing {missing})" if reason == "incomplete" and missing else ""
@@ -86,12 +90,14 @@ class StatsSnapshot:
             parts.append(f"{reason} {n}" + (f" ({detail})" if detail else ""))
         return ", ".join(parts) or "none"
 
-    def line(self) -> str:
-        """One log line, e.g. ``published 120 (29.8 Hz) latency p50 12.1 ms ...``."""
+    def line(self, names: Mapping[str, str] | None = None) -> str:
+        """One log line, e.g. ``published 120 (29.8 Hz) latency p50 12.1 ms ...``
+        (``names`` renames part keys, e.g. ``{"/sim/camera/depth": "depth"}``)."""
         return (
             f"published {self.published} ({self.rate_hz:.1f} Hz), latency p50 "
             f"{self.latency_p50_ms:.1f} ms p99 {self.latency_p99_ms:.1f} ms, frames dropped: "
-            f"{self.frame_drops_text()}; messages dropped: {self.message_drops_text()}; "
+            f"{self.frame_drops_text(names)}; messages dropped: "
+            f"{self.message_drops_text(names)}; "
             f"episodes {self.episodes} (resets {self.resets}), reordered {self.reordered}; "
             f"pending {self.pending}"
         )
@@ -119,6 +125,7 @@ class PipelineStats:
         self.episodes = 0
         self.resets = 0
         self.reordered = 0
+        self.peer_only_frames = 0
 
     def count_received(self, key: str) -> None:
         with self._lock:
@@ -142,6 +149,11 @@ class PipelineStats:
                 self.episodes += 1
             self.resets += kind == "reset"
             self.reordered += kind == "reorder"
+
+    def count_peer_only_frame(self) -> None:
+        """A frame whose peer view (stereo: right eye) came but whose image never did."""
+        with self._lock:
+            self.peer_only_frames += 1
 
     def count_missing(self, key: str) -> None:
         with self._lock:
@@ -175,4 +187,5 @@ class PipelineStats:
                 pending=pending,
                 message_drops_by_key={k: dict(v) for k, v in self.message_drops_by_key.items()},
                 episodes=self.episodes, resets=self.resets, reordered=self.reordered,
+                peer_only_frames=self.peer_only_frames,
             )

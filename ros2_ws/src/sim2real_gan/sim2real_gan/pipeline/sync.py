@@ -309,6 +309,9 @@ class FrameSynchronizer:
                     del orphans[stamp]
                     if not orphan.behind:
                         self.stats.count_missing(IMAGE_KEY)
+                        if key in self.config.peer_image_keys:  # a view without its image
+                            self.stats.count_peer_only_frame()
+                            self._drop_frame_locked(self._stamps.episode, stamp, "incomplete")
                     self.stats.drop_message("late" if orphan.behind else "orphan", key=key)
         if self._shadow is not None and now > self._shadow[1]:
             self._shadow = None

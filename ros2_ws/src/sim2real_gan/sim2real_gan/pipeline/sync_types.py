@@ -25,6 +25,10 @@ class SyncConfig:
         reorder_ns: reorder window (stamp time): an image at most this far behind the newest
             is an out-of-order arrival, further back is a reset (new episode).
         episode_gap_ns: a forward stamp jump larger than this starts an episode (0 = never).
+        peer_image_keys: label keys that are the images of other views of the same frame
+            (stereo: the right eye's image). One that waited ``hold_ns`` without its frame's
+            image drops that frame as ``incomplete`` (the image missing), counted once:
+            the pair is lost whichever eye is missing.
     """
 
     label_keys: tuple[str, ...] = ()
@@ -35,6 +39,7 @@ class SyncConfig:
     policy: str = "latest"
     reorder_ns: int = 200_000_000
     episode_gap_ns: int = 0
+    peer_image_keys: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         keys = tuple(self.label_keys)
@@ -49,6 +54,10 @@ class SyncConfig:
         negative = {k: v for k, v in times.items() if v < 0}
         if negative:
             raise ValueError(f"times must be >= 0, got {negative}")
+        object.__setattr__(self, "peer_image_keys", tuple(self.peer_image_keys))
+        stray = sorted(set(self.peer_image_keys) - set(keys))
+        if stray:
+            raise ValueError(f"peer_image_keys {stray} are not label keys {list(keys)}")
         if self.max_pending < 1:
             raise ValueError(f"max_pending must be >= 1, got {self.max_pending}")
         if self.policy not in POLICIES:

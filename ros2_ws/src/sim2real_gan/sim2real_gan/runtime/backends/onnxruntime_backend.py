@@ -83,6 +83,12 @@ class OnnxRuntimeBackend(Backend):
                              f"got {device!r}")
         self.device = device
         self.session = make_session(onnx_path, providers, threads, spin)
+        if device != "cpu" and "CUDAExecutionProvider" not in self.session.get_providers():
+            # ONNX Runtime falls back to the CPU when the CUDA provider cannot load its
+            # libraries: a "cuda" backend must not run on the CPU unannounced.
+            raise BackendUnavailable("onnxruntime: the CUDA execution provider did not start "
+                                     "(CUDA or cuDNN libraries missing?); the session fell "
+                                     f"back to {self.session.get_providers()}")
         self.input_names = [i.name for i in self.session.get_inputs()]
         self._binding = self.session.io_binding()
         self._out: np.ndarray | None = None

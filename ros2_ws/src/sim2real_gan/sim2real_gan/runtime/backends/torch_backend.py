@@ -107,14 +107,24 @@ class TorchBackend(Backend):
                  if style is not None else None)
             a = (torch.from_numpy(aux).pin_memory().to(self.device, non_blocking=True)
                  if aux is not None else None)
-            if self.cuda_graphs:
-                out = self._replay(f, s, a)
-            else:
-                out = _device_forward(self.model, f, s, a, self.dtype, self.norm)
+            out = self.run_device(f, s, a)
             host = torch.empty(out.shape, dtype=torch.uint8, pin_memory=True)
             host.copy_(out, non_blocking=True)
         self._stream.synchronize()
         return host.numpy()
+
+    def run_device(self, frames: torch.Tensor, style: torch.Tensor | None,
+                   aux: torch.Tensor | None) -> torch.Tensor:
+        """uint8 (B,H,W,3) on this CUDA device -> uint8 (B,H,W,3) there, queued on the current
+        stream and not synchronised: the captured graph of this shape when ``cuda_graphs``
+        (its output buffer: the next call of the same shape overwrites it), else eager.
+        ``run_frames`` wraps it with the uploads and the download; benchmarks time it alone
+        (call it under ``torch.inference_mode()``)."""
+        if not self.cuda:
+            raise ValueError(f"run_device needs a CUDA backend; this one runs on {self.device}")
+        if self.cuda_graphs:
+            return self._replay(frames, style, aux)
+        return _device_forward(self.model, frames, style, aux, self.dtype, self.norm)
 
     def _replay(self, f: torch.Tensor, s: torch.Tensor | None,
                 a: torch.Tensor | None) -> torch.Tensor:

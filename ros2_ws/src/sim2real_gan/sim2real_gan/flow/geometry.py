@@ -20,7 +20,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .frames import Camera
+from .camera import Camera
 
 REL_TOL = 0.03       # depth agreement for visibility at t+1, relative
 TIE_LEVELS = 2.0     # grey levels: depth/pose flow wins ties with the image flow
