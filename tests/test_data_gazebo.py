@@ -132,7 +132,8 @@ def test_dataset_returns_only_the_fields_the_recording_has(gz, tmp_path: Path) -
     real = RealFrames(load_source(SourceConfig(kind="bag", paths=[str(path)]), "real"))
     ds = TranslationDataset(sim, real, crop=(48, 48), seed=1)
     s = ds[3]
-    assert set(s) == {"n", "sim_t", "sim_t1", "flow", "valid", "labels_t", "real", "real_mask"}
+    assert set(s) == {"n", "sim_t", "sim_t1", "flow", "valid", "labels_t", "real", "real_mask",
+                      "sim_rim", "real_rim"}  # rims: every crop has a frame (vignetting stage)
     assert s["real_mask"].shape == (1, 48, 48) and s["real_mask"].dtype == torch.float32
     with pytest.raises(ValueError, match=r"aux channel\(s\) \['uv'\].*does not have"):
         TranslationDataset(sim, real, crop=(48, 48), aux=("uv",))
