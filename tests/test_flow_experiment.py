@@ -1,0 +1,66 @@
+"""training.flow_experiment: warping error with ground-truth flow on held-out scenes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from training.flow_experiment import main, measure, table
+
+
+@pytest.fixture(scope="module")
+def ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from sim2real_gan.models import build_generator, get_preset, save_generator
+
+    path = tmp_path_factory.mktemp("fx") / "tiny"
+    torch.manual_seed(0)
+    cfg = get_preset("tiny")
+    save_generator(path, build_generator(cfg), cfg, meta={"resolution": [32, 32]})
+    return path
+
+
+def test_measure_scores_with_the_simulators_ground_truth(ckpt: Path) -> None:
+    from sim2real_gan.eval.data import TEST_SEEDS, seeds, simulate_sequences
+    from sim2real_gan.eval.temporal import warping_error
+
+    rows = measure([f"m={ckpt}"], [32, 48], sequences=2, frames=3, progress=False)
+    assert [r.name for r in rows] == ["no translation", "m"]
+    for r in rows:
+        assert sorted(r.per_size) == [32, 48]
+        for mean, per in r.per_size.values():
+            assert len(per) == 2 and np.isfinite(per).all() and mean == pytest.approx(np.mean(per))
+    seqs = simulate_sequences(seeds(TEST_SEEDS, 2), 3, 48, 48, ("sim",))
+    direct = [warping_error(seqs.rgb["sim"][i], seqs.flow[i], seqs.flow_valid[i]).mean
+              for i in range(2)]
+    assert rows[0].per_size[48][1] == pytest.approx(direct)  # the input under GT flow + mask
+    zero = [warping_error(seqs.rgb["sim"][i], np.zeros_like(seqs.flow[i]),
+                          seqs.flow_valid[i]).mean for i in range(2)]
+    assert np.mean(direct) < np.mean(zero)  # GT flow explains the motion
+
+
+def test_table_gives_each_model_relative_to_the_reference(ckpt: Path) -> None:
+    rows = measure([f"m={ckpt}"], [32], sequences=1, frames=3, progress=False)
+    text = table(rows, "m").splitlines()
+    assert text[0] == "| model | E_warp @32 (x1e-4) | vs m @32 |"
+    ratio = rows[0].per_size[32][0] / rows[1].per_size[32][0]
+    assert text[2].endswith(f"| {ratio:.2f}x |") and text[3].endswith("| 1.00x |")
+
+
+def test_cli_writes_json_and_refuses_an_unknown_reference(ckpt: Path, tmp_path: Path,
+                                                          capsys) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["--model", f"m={ckpt}", "--reference", "gt", "--sizes", "32"])
+    assert e.value.code == 2 and "--reference 'gt' is not one of the models ['m']" in \
+        capsys.readouterr().err
+    out = tmp_path / "r" / "we.json"
+    assert main(["--model", f"m={ckpt}", "--sizes", "32", "--sequences", "1", "--frames", "3",
+                 "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert set(doc["warping_error"]) == {"no translation", "m"} and doc["reference"] == "m"
+    assert doc["machine"]["cpu_count"] >= 1 and len(doc["machine"]["loadavg_at_end"]) == 3
+    assert "| m |" in capsys.readouterr().out
+    assert [p.name for p in out.parent.iterdir()] == ["we.json"]  # no temporary left
