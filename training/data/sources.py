@@ -205,6 +205,8 @@ def load_source(cfg: SourceConfig, role: str, wanted: tuple[str, ...] = ("image"
     may_estimate = cfg.flow == "estimate" or cfg.kind != "synthetic"  # the simulator has GT
     if want_flow and may_estimate and cfg.flow_method == "auto" and "depth" not in read:
         read += ("depth",)  # estimation uses it when recorded (no surface, camera motion)
+    if want_flow and may_estimate and "labels" not in read:
+        read += ("labels",)  # ... and labels (valid only where a warp stays on one class)
     parts = BUILDERS[cfg.kind](cfg, role, read)
     fields = _common_fields(parts, read)
     if cfg.stride > 1 and "flow" in fields:
