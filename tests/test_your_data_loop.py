@@ -1,10 +1,11 @@
 """The loop of docs/your-data.md, run as written, on stand-in data.
 
 Every ```bash block of the page is run in order in one empty folder (blocks marked
-``<!-- not run by the tests: REASON -->`` need Gazebo, ROS 2, a GPU or hours, and are
-skipped), so the page and this test cannot drift. Then the outputs are checked as a user
-would: the run, the exported model, the translated bag (labels byte-identical, same stamps,
-the 3-channel labels_map and the +inf depth untouched).
+``<!-- not run by the tests: REASON -->`` need Gazebo, ROS 2, a GPU or minutes to hours,
+and are skipped), so the page and this test cannot drift. Then the outputs are checked as a
+user would: the frame dumps, the run, the exported model, the own-data evaluation report,
+the translated bag (labels byte-identical, same stamps, the 3-channel labels_map and the
++inf depth untouched).
 """
 
 from __future__ import annotations
@@ -51,9 +52,10 @@ def test_page_parses_and_runs_the_whole_loop() -> None:
     blocks = doc_blocks(DOC.read_text(encoding="utf-8"))
     run = "\n".join(b.text for b in blocks if b.skip is None)
     skipped = "\n".join(b.text for b in blocks if b.skip is not None)
-    for step in ("gazebo_like bag", "gazebo_like footage", "sim2real-gan train --config tiny",
-                 "sim2real-gan train --resume", "sim2real-gan export",
-                 "sim2real-gan translate-bag"):
+    for step in ("gazebo_like bag", "gazebo_like footage", "sim2real-gan dump gz_bag",
+                 "sim2real-gan train --config tiny", "sim2real-gan train --resume",
+                 "sim2real-gan export", "sim2real-gan evaluate --sim-bag",
+                 "sim2real-gan translate-bag", "sim2real-gan dump gz_bag_real"):
         assert step in run, f"docs/your-data.md: no runnable block does {step!r}"
     for step in ("ros2 bag record", "ros2 launch sim2real_gan translate.launch.py model:=",
                  "tensorboard --logdir", "torchrun"):
@@ -135,3 +137,39 @@ def test_translated_bag_keeps_labels_exact(loop: Path) -> None:
     with BagReader(loop / "gz_bag") as bag:
         for topic in ("/clock", "/tf", "/tf_static"):
             assert counts[topic] == bag.message_counts[topic]  # copied
+
+
+@pytest.mark.slow
+def test_evaluation_scores_the_model_on_the_recording_against_the_footage(loop: Path) -> None:
+    import json
+
+    doc = json.loads((loop / "report_quick" / "metrics.json").read_text())
+    assert doc["kind"] == "own-data" and list(doc["methods"]) == ["no translation", "mine"]
+    assert doc["data"]["sim"]["flow"] == "estimated flow"  # Gazebo records no flow
+    assert doc["data"]["sim"]["labels"] and doc["data"]["footage"]["mask_method"] == "detected"
+    for row in doc["methods"].values():
+        assert np.isfinite([row["warping_error"], row["kid"], row["fid"],
+                            row["label_preservation"]["miou"]]).all()
+    assert (loop / "report_quick" / "report.md").is_file()
+
+
+@pytest.mark.slow
+def test_dumps_show_recording_and_translation(loop: Path) -> None:
+    import json
+
+    import cv2
+    from sim2real_gan.io.image_codec import image_to_numpy
+
+    src = _by_stamp(loop / "gz_bag", "/sim/camera/")
+    for out, ns in (("gz_frames", "sim/camera"), ("real_frames", "realistic/camera")):
+        index = json.loads((loop / out / "index.json").read_text())
+        kinds = {t.rsplit("/", 1)[-1]: v["kind"] for t, v in index["topics"].items()}
+        assert kinds == {"image_raw": "colour", "segmentation": "labels", "depth": "depth"}
+        assert all(v["dumped"] == 6 for v in index["topics"].values())  # 30 frames, --every 5
+        assert cv2.imread(str(loop / out / "contact_sheet.png")) is not None
+        seg = sorted((loop / out / ns / "segmentation").glob("*[0-9].png"))[0]
+        stamp = int(seg.stem.split("_")[1])
+        ids = cv2.imread(str(seg), cv2.IMREAD_UNCHANGED)
+        assert np.array_equal(ids, image_to_numpy(src["segmentation"][stamp].decode())[..., 0])
+        depth = np.load(sorted((loop / out / ns / "depth").glob("*.npz"))[0])["depth"]
+        assert np.isposinf(depth).any()  # Gazebo's "nothing in range" kept
