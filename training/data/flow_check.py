@@ -11,7 +11,9 @@ input frames with the estimate's flow and mask (E_warp, eval.temporal; the GT fl
 mask give the reference row), and the time per pair. Estimators: ``zero`` (no motion, the
 floor any estimate must beat), ``dis`` (images only: what a recording without depth or
 poses gets) and ``dis+depth/pose`` (what a recording with depth, camera_info and /tf gets;
-the simulator's intrinsics and camera poses stand in for them). Prints a markdown table.
+the simulator's intrinsics and camera poses stand in for them), each also ``+labels``: its
+mask with the label-footprint check training applies when the recording has labels
+(flow_cache.py). Prints a markdown table.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import time
 
 import numpy as np
 from sim2real_gan.flow import Camera, FlowEstimator
+from sim2real_gan.flow.estimate import same_label_footprint
 from tqdm import tqdm
 
 
@@ -77,10 +80,17 @@ def check(sequences: int, frames: int, size: int) -> list[dict]:
     gt_ok = np.stack([f.flow_valid for sc in scenes for f in sc[:-1]])
     rows = [{"name": "ground truth", "pairs": len(gt), "ms_per_pair": 0.0,
              "warp": _warp_error(scenes, gt, gt_ok), **_scores(gt, gt_ok, gt, gt_ok)}]
+    labels = [(a.labels, b.labels) for sc in scenes for a, b in zip(sc[:-1], sc[1:],
+                                                                      strict=True)]
     for name in ("zero", "dis", "dis+depth/pose"):
         est, ok, ms = _estimate(scenes, name)
         rows.append({"name": name, "pairs": len(est), "ms_per_pair": ms,
                      "warp": _warp_error(scenes, est, ok), **_scores(est, ok, gt, gt_ok)})
+        if name != "zero":  # what training keeps when the recording has labels
+            ok = ok & np.stack([same_label_footprint(la, lb, f)
+                                for (la, lb), f in zip(labels, est, strict=True)])
+            rows.append({"name": name + "+labels", "pairs": len(est), "ms_per_pair": ms,
+                         "warp": _warp_error(scenes, est, ok), **_scores(est, ok, gt, gt_ok)})
     return rows
 
 
