@@ -11,7 +11,7 @@
 #   SIZE       simulated training frame side                            default 64
 #   CROP       training crop side                                       default 48
 #   BATCH      batch size                                               default 4
-#   SEEDS      training seeds (each run is trained once per seed)       default "0 1"
+#   SEEDS      training seeds (each run is trained once per seed)       default "0 1 2"
 #   SIZES      frame sides the warping error is measured at             default "$SIZE 256"
 #   TEST       held-out TEST scenes x frames for the measurement        default "8 16"
 #   THREADS    torch threads                                            default 1
@@ -34,7 +34,7 @@ STEPS=${STEPS:-1000}
 SIZE=${SIZE:-64}
 CROP=${CROP:-48}
 BATCH=${BATCH:-4}
-SEEDS=${SEEDS:-"0 1"}
+SEEDS=${SEEDS:-"0 1 2"}
 SIZES=${SIZES:-"$SIZE 256"}
 TEST=${TEST:-"8 16"}
 THREADS=${THREADS:-1}
