@@ -90,3 +90,19 @@ def test_estimated_flow_with_labels_keeps_off_object_boundaries(tmp_path: Path) 
     without, fields_off = precision({"labels": ""})
     assert "labels" in fields and "labels" not in fields_off
     assert with_labels > without + 0.03 and with_labels > 0.9
+
+
+def test_summary_averages_over_training_seeds() -> None:
+    from training.flow_experiment import Scores, summary
+
+    def s(name: str, v64: float, v256: float) -> Scores:
+        return Scores(name, {64: (v64, [v64]), 256: (v256, [v256])})
+
+    rows = [s("no translation", 1, 1), s("gt-seed0", 4, 8), s("est-seed0", 5, 12),
+            s("gt-seed1", 8, 12), s("est-seed1", 8, 12), s("est-seed2", 11, 18)]
+    text, doc = summary(rows, "gt-seed0")
+    assert doc["gt"]["64"]["ratio"] == 1 and doc["gt"]["seeds"] == ["0", "1"]
+    assert doc["est"]["64"] == {"mean": 8.0, "ratio": pytest.approx(8 / 6),
+                                "per_seed": [1.25, 1.0]}  # seed 2 has no gt partner
+    assert doc["est"]["256"]["ratio"] == pytest.approx(14 / 10)
+    assert "| est | 3 | 80000.00 | 1.33x | 1.25x, 1.00x |" in text

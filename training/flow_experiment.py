@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["Scores", "measure", "table", "main"]
+__all__ = ["Scores", "measure", "table", "summary", "main"]
+
+SEED_SUFFIX = re.compile(r"^(?P<run>.+)-seed(?P<seed>\d+)$")
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,43 @@ def table(rows: list[Scores], reference: str | None) -> str:
     return "\n".join(lines)
 
 
-def _write_json(path: Path, rows: list[Scores], args: argparse.Namespace, seconds: float) -> None:
+def _groups(rows: list[Scores]) -> dict[str, dict[str, Scores]]:
+    """run name -> seed -> scores, for models named ``RUN-seedN`` (others: their own run)."""
+    out: dict[str, dict[str, Scores]] = {}
+    for r in rows:
+        m = SEED_SUFFIX.match(r.name)
+        run, seed = (m["run"], m["seed"]) if m else (r.name, "")
+        out.setdefault(run, {})[seed] = r
+    return out
+
+
+def summary(rows: list[Scores], reference: str) -> tuple[str, dict]:
+    """Markdown table over training seeds: per run the mean E_warp over its seeds (x1e-4),
+    the ratio of that mean to ``reference``'s run, and the per-seed ratios (run-seedN over
+    reference-seedN, same seed). Also returns the numbers as a dict."""
+    groups = _groups(rows)
+    m = SEED_SUFFIX.match(reference)
+    ref = groups[m["run"] if m else reference]
+    sizes = sorted(next(iter(rows)).per_size)
+    cells = " | ".join(f"E_warp @{s} mean (x1e-4) | ratio @{s} | per seed @{s}" for s in sizes)
+    lines = [f"| run | seeds | {cells} |", "|---" * (2 + 3 * len(sizes)) + "|"]
+    doc: dict = {}
+    for run, seeds in groups.items():
+        row, doc[run] = [], {"seeds": sorted(seeds)}
+        for s in sizes:
+            mean = float(np.mean([v.per_size[s][0] for v in seeds.values()]))
+            ref_mean = float(np.mean([v.per_size[s][0] for v in ref.values()]))
+            paired = [seeds[k].per_size[s][0] / ref[k].per_size[s][0]
+                      for k in sorted(seeds) if k in ref]
+            doc[run][str(s)] = {"mean": mean, "ratio": mean / ref_mean, "per_seed": paired}
+            row += [f"{1e4 * mean:.2f}", f"{mean / ref_mean:.2f}x",
+                    ", ".join(f"{p:.2f}x" for p in paired) or "-"]
+        lines.append(f"| {run} | {len(seeds)} | " + " | ".join(row) + " |")
+    return "\n".join(lines), doc
+
+
+def _write_json(path: Path, rows: list[Scores], args: argparse.Namespace, seconds: float,
+                runs: dict) -> None:
     from sim2real_gan.eval.protocol import machine_info
 
     doc = {"protocol": {"sizes": args.sizes, "sequences": args.sequences, "frames": args.frames,
@@ -97,7 +136,8 @@ def _write_json(path: Path, rows: list[Scores], args: argparse.Namespace, second
            "seconds": round(seconds, 1), "reference": args.reference,
            "models": args.model,
            "warping_error": {r.name: {str(s): {"mean": v[0], "per_sequence": v[1]}
-                                      for s, v in r.per_size.items()} for r in rows}}
+                                      for s, v in r.per_size.items()} for r in rows},
+           "over_seeds": runs}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
@@ -131,8 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"warping error with ground-truth flow: {args.sequences} TEST scenes x "
           f"{args.frames - 1} pairs, sim appearance")
     print(table(rows, args.reference))
+    text, runs = summary(rows, args.reference)
+    if any(len(v["seeds"]) > 1 for v in runs.values()):
+        print(f"\nover training seeds (ratio: mean over seeds / the reference run's mean; per "
+              f"seed: each seed over the reference run's same seed)\n{text}")
     if args.json:
-        _write_json(args.json, rows, args, time.perf_counter() - start)
+        _write_json(args.json, rows, args, time.perf_counter() - start, runs)
     return 0
 
 
