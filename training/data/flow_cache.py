@@ -5,7 +5,15 @@ fused with depth/camera-motion flow where the frames have depth and a camera; se
 ``sim2real_gan/flow/estimate.py``). Flow is computed once per sequence at the loaded frame
 size and cached as two ``.npy`` arrays (flow float16 (T-1,H,W,2), valid bool (T-1,H,W)),
 memory-mapped by the workers, under ``<cache>/flow/<key>/`` where the key hashes the
-frames' content (image, depth), cameras, load size and the estimator settings.
+frames' content (image, depth, labels), cameras, load size and the estimator settings.
+
+When the frames have labels, a pixel is valid only where the flow's bilinear footprint in
+the next frame stays on its class (:func:`sim2real_gan.flow.estimate.same_label_footprint`,
+as evaluation does): the simulator's ground-truth mask asks for one surface there, and the
+forward-backward check alone keeps object boundaries, where any warp blends two surfaces.
+Measured (docs/training.md "Estimated flow"): at 64x64 it raises the mask's precision
+against the simulator's from 87% to 96%, and brings the warping error of a model trained
+with estimated flow from 1.26x to ... of the ground-truth-flow model's.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 from sim2real_gan.flow import FlowEstimator
+from sim2real_gan.flow.estimate import same_label_footprint
 from tqdm import tqdm
 
 from .frames import FrameRef
@@ -64,7 +73,10 @@ def _compute(seq: Sequence_, folder: Path, est: FlowEstimator, bar: tqdm) -> flo
         geo = []
         for t in range(len(seq) - 1):
             nxt = seq[t + 1].load()
-            flow[t], valid[t], g = est(prev, nxt, seq[t].camera, seq[t + 1].camera)
+            f, v, g = est(prev, nxt, seq[t].camera, seq[t + 1].camera)
+            if "labels" in prev and "labels" in nxt:
+                v &= same_label_footprint(prev["labels"], nxt["labels"], f)
+            flow[t], valid[t] = f, v
             geo.append(g)
             prev = nxt
             bar.update(1)
@@ -81,8 +93,12 @@ def _compute(seq: Sequence_, folder: Path, est: FlowEstimator, bar: tqdm) -> flo
         raise
 
 
+KEY_VERSION = 2  # bump when what is cached changes (2: label footprint check)
+
+
 def sequence_key(seq: Sequence_, est: FlowEstimator) -> str:
-    h = hashlib.sha1(est.key().encode())
+    """Cache key of ``seq``'s estimated flow: estimator settings + every frame's content."""
+    h = hashlib.sha1(f"{KEY_VERSION}|{est.key()}".encode())
     for f in seq:
         h.update(f.fingerprint().encode())
     return h.hexdigest()[:20]

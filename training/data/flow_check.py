@@ -11,7 +11,10 @@ input frames with the estimate's flow and mask (E_warp, eval.temporal; the GT fl
 mask give the reference row), and the time per pair. Estimators: ``zero`` (no motion, the
 floor any estimate must beat), ``dis`` (images only: what a recording without depth or
 poses gets) and ``dis+depth/pose`` (what a recording with depth, camera_info and /tf gets;
-the simulator's intrinsics and camera poses stand in for them). Prints a markdown table.
+the simulator's intrinsics and camera poses stand in for them), each also ``+labels``: what
+training computes when the recording also has labels (the estimator corrects each labelled
+part's own motion, flow/parts.py, and the mask gets the label-footprint check,
+flow_cache.py). Prints a markdown table.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import time
 
 import numpy as np
 from sim2real_gan.flow import Camera, FlowEstimator
+from sim2real_gan.flow.estimate import same_label_footprint
 from tqdm import tqdm
 
 
@@ -54,7 +58,10 @@ def _warp_error(scenes: list[list], flows: np.ndarray, valid: np.ndarray) -> flo
 
 
 def _estimate(scenes: list[list], name: str) -> tuple[np.ndarray, np.ndarray, float]:
-    est = FlowEstimator(method="dis" if name == "dis" else "auto")
+    """Flow and validity of every pair as training computes them: ``+labels`` names give
+    the estimator the labels (part motion) and apply the label-footprint check."""
+    base, labels = name.removesuffix("+labels"), name.endswith("+labels")
+    est = FlowEstimator(method="dis" if base == "dis" else "auto")
     flows, oks, t0 = [], [], time.perf_counter()
     for sc in scenes:
         for a, b in zip(sc[:-1], sc[1:], strict=True):
@@ -63,10 +70,15 @@ def _estimate(scenes: list[list], name: str) -> tuple[np.ndarray, np.ndarray, fl
                 oks.append(a.depth > 0)
                 continue
             cams = [Camera(f.K, f.cam_pose, f.depth.shape) for f in (a, b)]
-            f, ok, _ = est({"image": a.image("sim"), "depth": a.depth},
-                           {"image": b.image("sim"), "depth": b.depth}, *cams)
+            fa, fb = ({"image": x.image("sim"), "depth": x.depth} for x in (a, b))
+            if labels:
+                fa["labels"], fb["labels"] = a.labels, b.labels
+            f, ok, _ = est(fa, fb, *cams)
+            ok &= a.depth > 0  # as training gates it where depth is recorded
+            if labels:
+                ok &= same_label_footprint(a.labels, b.labels, f)
             flows.append(f)
-            oks.append(ok & (a.depth > 0))  # as training gates it where depth is recorded
+            oks.append(ok)
     return np.stack(flows), np.stack(oks), 1000 * (time.perf_counter() - t0) / len(flows)
 
 
@@ -77,7 +89,7 @@ def check(sequences: int, frames: int, size: int) -> list[dict]:
     gt_ok = np.stack([f.flow_valid for sc in scenes for f in sc[:-1]])
     rows = [{"name": "ground truth", "pairs": len(gt), "ms_per_pair": 0.0,
              "warp": _warp_error(scenes, gt, gt_ok), **_scores(gt, gt_ok, gt, gt_ok)}]
-    for name in ("zero", "dis", "dis+depth/pose"):
+    for name in ("zero", "dis", "dis+labels", "dis+depth/pose", "dis+depth/pose+labels"):
         est, ok, ms = _estimate(scenes, name)
         rows.append({"name": name, "pairs": len(est), "ms_per_pair": ms,
                      "warp": _warp_error(scenes, est, ok), **_scores(est, ok, gt, gt_ok)})

@@ -208,6 +208,8 @@ def load_source(cfg: SourceConfig, role: str, wanted: tuple[str, ...] = ("image"
         read += ("depth",)  # estimation uses it when recorded (no surface, camera motion)
     if role == "real" and cfg.kind == "synthetic" and cfg.mask != "off":
         read += ("mask",)  # the simulator's own content area (Frame.content_mask)
+    if want_flow and may_estimate and "labels" not in read:
+        read += ("labels",)  # ... and labels (valid only where a warp stays on one class)
     parts = BUILDERS[cfg.kind](cfg, role, read)
     fields = _common_fields(parts, read)
     if cfg.stride > 1 and "flow" in fields:

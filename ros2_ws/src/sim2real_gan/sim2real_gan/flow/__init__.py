@@ -5,7 +5,8 @@ numpy + OpenCV only (no torch, no ROS): shared by training (flow for the tempora
 recordings without it) and evaluation (warping error of such recordings).
 
 Modules: ``camera`` (:class:`Camera`), ``estimate`` (:class:`FlowEstimator`),
-``geometry`` (depth/pose flow and its fusion with image flow), ``tf_poses``
+``geometry`` (depth/pose flow and its fusion with image flow), ``parts`` (each labelled
+part's own rigid motion from depth, on top of the static flow), ``tf_poses``
 (:class:`TfBuffer`: camera poses from /tf and /tf_static).
 """
 

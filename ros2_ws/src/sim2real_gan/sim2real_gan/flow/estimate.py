@@ -15,8 +15,9 @@ Where the frames also have depth and a camera (intrinsics + pose per frame: came
 /tf of a bag, or the built-in simulator), ``method: auto`` adds the static scene's flow from
 depth and camera motion and picks per pixel whichever explains the images (see
 geometry.py): exact on the static scene where image flow struggles (textureless
-surfaces), image flow on what moves. Pixels without a surface (depth 0: Gazebo's +inf)
-are never valid.
+surfaces), image flow on what moves. With labels too, each labelled part's own rigid motion
+(breathing organs) corrects the static flow where depth shows it (parts.py). Pixels without
+a surface (depth 0: Gazebo's +inf) are never valid.
 
 Used by training (``training.data.flow_cache`` caches it per sequence) and by evaluation
 (``sim2real_gan.eval.own_data``: warping error of a recording without flow). numpy +
@@ -31,7 +32,8 @@ import cv2
 import numpy as np
 
 from .camera import Camera
-from .geometry import depth_pose_flow, fuse
+from .geometry import fuse, static_motion
+from .parts import refine_parts
 
 __all__ = ["PRESETS", "METHODS", "VERSION", "FlowEstimator", "fb_consistent",
            "same_label_footprint"]
@@ -40,7 +42,7 @@ PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
            "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
            "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
 METHODS = ("auto", "dis")
-VERSION = 2  # bump when the estimator's output changes: old cache entries are not reused
+VERSION = 3  # bump when the estimator's output changes: old cache entries are not reused
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,10 @@ class FlowEstimator:
                  cam_t: Camera | None = None, cam_t1: Camera | None = None
                  ) -> tuple[np.ndarray, np.ndarray, float]:
         """Frames t, t+1 (``image`` uint8 (H,W,3) RGB, optional ``depth`` float32 (H,W)
-        metres, 0 = no surface) and their cameras -> flow float32 (H,W,2), valid bool (H,W),
-        fraction of pixels whose flow came from depth/pose."""
+        metres, 0 = no surface, optional ``labels`` (H,W) class ids) and their cameras ->
+        flow float32 (H,W,2), valid bool (H,W), fraction of pixels whose flow came from
+        depth/pose. With labels, each class's own rigid motion corrects the depth/pose flow
+        (parts.py: breathing organs, instruments)."""
         g0 = cv2.cvtColor(fr_t["image"], cv2.COLOR_RGB2GRAY)
         g1 = cv2.cvtColor(fr_t1["image"], cv2.COLOR_RGB2GRAY)
         flow, valid = self.image_flow(g0, g1)
@@ -89,9 +93,11 @@ class FlowEstimator:
                 or "depth" not in fr_t1):
             return flow, valid, 0.0
         h, w = g0.shape
-        geo, visible = depth_pose_flow(fr_t["depth"], fr_t1["depth"], cam_t.at_size(h, w),
-                                       cam_t1.at_size(h, w))
+        geo, visible, z_t1 = static_motion(fr_t["depth"], fr_t1["depth"], cam_t.at_size(h, w),
+                                           cam_t1.at_size(h, w))
         flow, valid, used = fuse(g0, g1, flow, valid, geo, visible)
+        if "labels" in fr_t:
+            flow, _ = refine_parts(flow, used, fr_t["labels"], fr_t1["depth"], z_t1)
         return flow, valid, float(used.mean())
 
 

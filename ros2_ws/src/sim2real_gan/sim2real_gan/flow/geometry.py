@@ -37,6 +37,14 @@ def depth_pose_flow(depth_t: np.ndarray, depth_t1: np.ndarray, cam_t: Camera,
     Returns:
         flow float32 (H,W,2) px, visible bool (H,W).
     """
+    flow, visible, _ = static_motion(depth_t, depth_t1, cam_t, cam_t1)
+    return flow, visible
+
+
+def static_motion(depth_t: np.ndarray, depth_t1: np.ndarray, cam_t: Camera, cam_t1: Camera
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`depth_pose_flow`, plus float32 (H,W) the depth each pixel's surface point
+    has in camera t+1 if it did not move (0 where it has no surface or is behind)."""
     h, w = depth_t.shape
     yy, xx = np.mgrid[:h, :w].astype(np.float64)
     rays = np.linalg.inv(cam_t.K) @ np.stack([xx.ravel(), yy.ravel(), np.ones(h * w)])
@@ -54,7 +62,7 @@ def depth_pose_flow(depth_t: np.ndarray, depth_t1: np.ndarray, cam_t: Camera,
     zz = z.reshape(h, w)
     visible = ok & (seen > 0) & (np.abs(seen - zz) <= REL_TOL * zz)
     flow[~ok] = 0
-    return flow, visible
+    return flow, visible, np.where(ok, zz, 0).astype(np.float32)
 
 
 def residual(g_t: np.ndarray, g_t1: np.ndarray, flow: np.ndarray) -> np.ndarray:
