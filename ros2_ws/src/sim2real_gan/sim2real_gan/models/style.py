@@ -120,8 +120,9 @@ class StatsConditioning(nn.Module):
         gain = (want[:, 3:] / own[:, 3:]).clamp(1.0 / MAX_STD_GAIN, MAX_STD_GAIN)
         lab = (lab - own[:, :3, None, None]) * gain[:, :, None, None] + want[:, :3, None, None]
         m, mx, my = _affine_fit(rgb, lab_to_rgb(lab), w)
-        x = rgb_full - mx[:, :, None, None]
-        out = (torch.einsum("bij,bjhw->bihw", m, x) + my[:, :, None, None]).clamp(0.0, 1.0)
+        b, _, h, wd = image.shape
+        x = (rgb_full - mx[:, :, None, None]).reshape(b, 3, h * wd)
+        out = (torch.bmm(m, x).reshape(b, 3, h, wd) + my[:, :, None, None]).clamp(0.0, 1.0)
         keep = ((1.5 * BLACK_LEVEL - rgb_full.amax(1, keepdim=True)) / BLACK_LEVEL).clamp(0, 1)
         return (keep * rgb_full + (1 - keep) * out) * 2 - 1
 
