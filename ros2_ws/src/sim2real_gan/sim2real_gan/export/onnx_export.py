@@ -104,10 +104,23 @@ def export_onnx(generator: nn.Module, path: str | Path, *, style_dim: int, aux_c
                           output_names=["output"], dynamic_axes=dynamic, opset_version=opset,
                           dynamo=False, do_constant_folding=True)
     model = onnx.load_from_string(buf.getvalue())
+    _declare_output(model.graph.output[0])
     onnx.checker.check_model(model)
     model.producer_name = "sim2real_gan"
     onnx.save(model, str(path))
     return path
+
+
+def _declare_output(output: onnx.ValueInfoProto) -> None:
+    """Declare ``output`` as (batch, 3, height, width): the tracer leaves the channel count
+    symbolic after some ops (e.g. the style statistics stage's matrix product), and the
+    artifact's graph check wants it stated. The parity run checks the real shape."""
+    dims = output.type.tensor_type.shape.dim
+    for d, name in zip(dims, ("batch", None, "height", "width"), strict=True):
+        if name is None:
+            d.dim_value = 3
+        else:
+            d.dim_param = name
 
 
 def convert_fp16(src: str | Path, dst: str | Path) -> Path:
