@@ -189,3 +189,19 @@ def test_atomic_directory_mode_is_not_private(tmp_path: Path) -> None:
     finally:
         os.umask(mask)
     assert (tmp_path / "a").stat().st_mode & 0o777 == 0o755
+
+
+@pytest.mark.parametrize("given", ["run", "checkpoints", "latest"])
+def test_cli_export_of_a_training_run(tmp_path: Path, given: str) -> None:
+    """A run directory (as `train` lays it out) exports the checkpoint `latest` names."""
+    from sim2real_gan.cli.main import main
+
+    run = tmp_path / "run"
+    make_checkpoint(run / "checkpoints" / "step_0000002", seed=2)
+    make_checkpoint(run / "checkpoints" / "step_0000001", seed=1)
+    (run / "checkpoints" / "latest").write_text("step_0000002\n")
+    path = {"run": run, "checkpoints": run / "checkpoints",
+            "latest": run / "checkpoints" / "latest"}[given]
+    assert main(["export", str(path), str(tmp_path / "art"), "--seeds", "1"]) == 0
+    got = (tmp_path / "art" / "generator.safetensors").read_bytes()
+    assert got == (run / "checkpoints" / "step_0000002" / "generator.safetensors").read_bytes()

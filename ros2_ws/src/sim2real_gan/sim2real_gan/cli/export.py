@@ -36,7 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Export CHECKPOINT (generator.safetensors + config.json) to "
                        "OUT_DIR: model.onnx (dynamic batch/H/W), model.json, weights copy. "
                        "Checks ONNX Runtime against PyTorch; writes atomically.")
-    p.add_argument("checkpoint", type=Path, help="generator checkpoint directory")
+    p.add_argument("checkpoint", type=Path, help="generator checkpoint directory, or a training run "
+                   "(its checkpoints/latest)")
     p.add_argument("out_dir", type=Path, help="artifact directory to create")
     p.add_argument("--fp16", action="store_true",
                    help="store a graph with FP16 weights/activations inside (FP32 I/O); "
@@ -63,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
 
     from sim2real_gan.export import ExportOptions, export_artifact
     from sim2real_gan.io.outputs import check_output
+    from sim2real_gan.io.run_dir import resolve_checkpoint
 
+    args.checkpoint = resolve_checkpoint(args.checkpoint)
     if not args.checkpoint.is_dir():
         raise FileNotFoundError(f"checkpoint directory not found: {args.checkpoint}")
     check_output(args.out_dir, "export", [args.checkpoint, *(p for _, p in args.style_ref)],

@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from sim2real_gan.artifact import NET_RANGE, seed_style
 from sim2real_gan.artifact.pixels import from_net, to_net
+from sim2real_gan.io.run_dir import resolve_checkpoint
 
 from .data import Sequences
 
@@ -157,11 +158,7 @@ def resolve_model_path(path: str | Path) -> Path:
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"model not found: {p}")
-    for root in (p, p / "checkpoints"):
-        latest = root / "latest"
-        if latest.is_file() and not (p / "model.json").is_file():
-            return root / latest.read_text(encoding="utf-8").strip()
-    return p
+    return resolve_checkpoint(p)
 
 
 def load_method(spec: str, backend: str = "auto", style: str | int = "per-sequence",

@@ -31,6 +31,21 @@ from sim2real_gan.io.staging import (
 )
 
 
+def resolve_checkpoint(path: PathLike) -> Path:
+    """A training run directory, its ``checkpoints`` folder or its ``checkpoints/latest``
+    pointer -> the checkpoint directory ``latest`` names; anything else is returned as is
+    (an artifact, a checkpoint directory, or a path the caller reports as missing)."""
+    p = Path(path)
+    if p.is_file() and p.name == "latest":
+        return p.parent / p.read_text(encoding="utf-8").strip()
+    if (p / "model.json").is_file():
+        return p
+    for root in (p, p / "checkpoints"):
+        if (root / "latest").is_file():
+            return root / (root / "latest").read_text(encoding="utf-8").strip()
+    return p
+
+
 def _has_checkpoint(run: Path) -> bool:
     return (run / "checkpoints" / "latest").is_file()
 
