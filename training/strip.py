@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sim2real_gan.artifact.pixels import from_net, to_net
 from sim2real_gan.models import load_generator
 
 from .nets import resolve_generator_dir
@@ -35,7 +36,7 @@ HELD_OUT_SCENES = [1_000_001, 1_000_002, 1_000_003, 1_000_004]
 
 def to_input(rgb: np.ndarray) -> torch.Tensor:
     """uint8 (H,W,3) -> generator input (1,3,H,W) in [-1,1]."""
-    return torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 127.5 - 1
+    return torch.from_numpy(to_net(rgb))[None]
 
 
 def aux_input(fr, aux_channels: tuple[str, ...]) -> np.ndarray | None:
@@ -57,7 +58,7 @@ def translate(model: torch.nn.Module, rgb: np.ndarray, style: torch.Tensor | Non
               aux: np.ndarray | None = None) -> np.ndarray:
     """uint8 (H,W,3) -> uint8 (H,W,3) through the generator (H, W multiples of size_multiple)."""
     y = model(to_input(rgb), style, aux_tensor(aux))[0]
-    return ((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
+    return from_net(y.numpy())
 
 
 def build_strip(model_dir: str | Path, seeds: list[int], size: int = 256, frame: int = 10,

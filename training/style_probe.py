@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sim2real_gan.artifact.pixels import from_net
 from sim2real_gan.models import load_generator, load_style_encoder
 from sim2real_gan.models.colour import lab_moments, rgb_to_lab
 
@@ -80,7 +81,7 @@ def _moments(rgb: np.ndarray, content: bool) -> torch.Tensor:
 
 
 def _to_rgb(y: torch.Tensor) -> np.ndarray:
-    return ((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+    return from_net(y.numpy())
 
 
 def _scenes(seeds: list[int], size: int, frame: int, aux_channels: tuple[str, ...]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from sim2real_gan.artifact.pixels import from_net
 
 
 def to_uint8(img: torch.Tensor) -> np.ndarray:
     """(3,H,W) in [-1,1] -> uint8 (H,W,3)."""
-    return ((img.detach().float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+    return from_net(img.detach().float().cpu().numpy())
 
 
 def image_grid(rows: list[torch.Tensor], pad: int = 2) -> torch.Tensor:
