@@ -12,7 +12,7 @@ import pytest
 from sim2real_gan.io.image_codec import image_to_numpy
 from sim2real_gan.io.ros_types import image_msg, make_header, stamp_to_ns
 from sim2real_gan.node.params import StyleSpec
-from sim2real_gan.node.worker import TranslationWorker, style_argument
+from sim2real_gan.node.worker import TranslationWorker
 from sim2real_gan.pipeline import FrameSynchronizer, SyncConfig
 from sim2real_gan.runtime import Translator
 from sim2real_gan.runtime.styles import seed_style
@@ -164,22 +164,24 @@ def test_aux_input_comes_from_its_label_topic(uv_artifact: Path) -> None:
     assert rec.out[0][2] == {SEG: 7, DEPTH: 7, UV: 7}
 
 
-def test_style_arguments(tmp_path: Path) -> None:
-    import random
+def test_worker_styles_go_through_the_runtime_style_values(artifact: Path,
+                                                          tmp_path: Path) -> None:
+    """The worker has no style code of its own: a bank name sets that code, a reference
+    image that has gone away is the runtime's one-line StyleError naming the path."""
+    from sim2real_gan.artifact import StyleError
 
-    rng = random.Random(0)
-    a, b = style_argument(StyleSpec("random"), rng), style_argument(StyleSpec("random"), rng)
-    assert isinstance(a, int) and a != b
-    assert style_argument(StyleSpec("name", "default"), rng) == "default"
-    with pytest.raises(FileNotFoundError, match="cannot be read"):
-        style_argument(StyleSpec("image", str(tmp_path / "missing.png")), rng)
-    import cv2
-
-    ref = np.zeros((4, 5, 3), np.uint8)
-    ref[..., 0] = 255  # red in RGB
-    cv2.imwrite(str(tmp_path / "ref.png"), ref[:, :, ::-1])
-    np.testing.assert_array_equal(style_argument(StyleSpec("image", str(tmp_path / "ref.png")),
-                                                 rng), ref)
+    t = Translator.from_artifact(artifact, backend="onnxruntime")
+    sync = make_sync()
+    worker = TranslationWorker(sync, t, Recorder(), style=StyleSpec("name", "seed_7"))
+    add_frame(sync, 1)
+    worker.step(sync.pop())
+    np.testing.assert_allclose(t.style, t.manifest.styles["seed_7"], rtol=1e-6)
+    assert worker.style_info == "name seed_7"
+    gone = tmp_path / "ref.png"
+    worker.request_style(StyleSpec("image", str(gone)))
+    add_frame(sync, 2)
+    with pytest.raises(StyleError, match=f"reference image {gone} does not exist"):
+        worker.step(sync.pop())
 
 
 def test_label_of_another_size_is_a_counted_skip(artifact: Path,

@@ -24,31 +24,16 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from sim2real_gan.node.params import StyleSpec
+from sim2real_gan.artifact import StyleSpec
 from sim2real_gan.pipeline import Frame, FrameSynchronizer
 from sim2real_gan.pipeline.faults import FaultLog, FrameFault, check_part_sizes
 from sim2real_gan.pipeline.message_step import MessageTranslator
+from sim2real_gan.runtime.styles import style_value
 
 if TYPE_CHECKING:
     from sim2real_gan.runtime import TranslatorLike
 
 log = logging.getLogger(__name__)
-
-
-def style_argument(spec: StyleSpec, rng: random.Random) -> Any:
-    """What ``Translator.set_style`` takes for a spec (a fresh seed for ``random``)."""
-    if spec.kind == "random":
-        return rng.randrange(2**31)
-    if spec.kind == "image":
-        import cv2
-
-        bgr = cv2.imread(str(spec.value), cv2.IMREAD_COLOR)
-        if bgr is None:
-            raise FileNotFoundError(f"style reference image {spec.value!r} cannot be read")
-        return np.ascontiguousarray(bgr[:, :, ::-1])
-    return spec.value
 
 
 class TranslationWorker:
@@ -77,7 +62,7 @@ class TranslationWorker:
         self.faults = FaultLog(log)
         self.errors = 0
         self.style_info = "none"
-        self._has_style = bool(getattr(getattr(translator, "manifest", None), "style_dim", 0))
+        self._has_style = translator.manifest.style_dim > 0
         self._rng = random.Random(seed)
         self._style = style or StyleSpec("random")
         self._style_dirty = True
@@ -119,7 +104,7 @@ class TranslationWorker:
             self._style_dirty = False
         if not self._has_style or not (dirty or (new_episode and spec.kind == "random")):
             return
-        arg = style_argument(spec, self._rng)
+        arg = style_value(spec, self._rng)
         self.translator.set_style(arg)
         self.style_info = (f"random seed {arg}" if spec.kind == "random"
                            else f"{spec.kind} {spec.value}")
