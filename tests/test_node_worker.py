@@ -223,3 +223,57 @@ def test_label_of_another_size_is_a_counted_skip(artifact: Path,
     assert [s for s, *_ in rec.out] == [60, 80]
     assert sync.snapshot().frame_drops == {"decode": 1} and worker.errors == 1
     assert "frame skipped: /sim/camera/image_raw @ 0.000000070 s: decode" in caplog.text
+
+
+class ShutdownRace:
+    """The node's publish + its context: the context goes while frame ``at`` is being
+    published (as Ctrl-C's rclpy signal handler does under the worker), and that publish
+    fails the way rclpy's does then."""
+
+    def __init__(self, at: int):
+        self.at, self.calls, self.ok = at, 0, True
+        self.called = threading.Semaphore(0)
+
+    def __call__(self, frame, fields) -> None:
+        self.calls += 1
+        try:
+            if self.calls == self.at:
+                self.ok = False
+                raise RuntimeError("Failed to publish: publisher's context is invalid")
+        finally:
+            self.called.release()
+
+
+@pytest.mark.parametrize("context_goes", [True, False], ids=["shutdown", "context_ok"])
+def test_a_publish_racing_shutdown_is_not_an_error(artifact: Path, context_goes: bool,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """Once ``alive`` (the node: ``context.ok``) is False the worker publishes nothing more,
+    and the failed publish that raced it is no ERROR; while the context is up the same
+    failure is a counted, logged error and the loop goes on."""
+    t = Translator.from_artifact(artifact, backend="onnxruntime")
+    sync, race = make_sync(), ShutdownRace(at=2)
+    worker = TranslationWorker(sync, t, race, style=StyleSpec("seed", 0),
+                               alive=(lambda: race.ok) if context_goes else (lambda: True))
+    caplog.set_level("DEBUG", logger="sim2real_gan.node.worker")
+    worker.start()
+    try:
+        for i in range(2):  # one frame at a time (latest-frame policy)
+            add_frame(sync, 1_000 + i)
+            assert race.called.acquire(timeout=10)
+        add_frame(sync, 1_002)
+        if context_goes:
+            worker._thread.join(10)  # ends by itself: nobody called stop()
+            assert not worker.running
+        else:
+            assert race.called.acquire(timeout=10)
+    finally:
+        worker.stop()
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    if context_goes:
+        assert race.calls == 2 and worker.errors == 0 and not errors  # frame 3 not published
+        assert "shutting down: Failed to publish" in caplog.text
+        assert sync.snapshot().published == 1
+    else:
+        assert race.calls == 3 and worker.errors == 1 and sync.snapshot().frame_drops == \
+            {"error": 1}
+        assert len(errors) == 1 and "publisher's context is invalid" in errors[0].getMessage()

@@ -183,12 +183,13 @@ class TranslatorNode(LifecycleNode):
         if s.stereo is not None:
             self.worker = StereoTranslationWorker(
                 self.sync, self.translator, self._publish_stereo, plan=stereo,
-                aux_names=aux_names, style=s.style)
+                aux_names=aux_names, style=s.style, alive=self.context.ok)
         else:
             self.worker = TranslationWorker(
                 self.sync, self.translator, self._publish, aux_keys=aux_keys, style=s.style,
                 image_topic=t.image.src,
-                camera_info_topic=t.camera_info.src if t.camera_info else "camera_info")
+                camera_info_topic=t.camera_info.src if t.camera_info else "camera_info",
+                alive=self.context.ok)
         pair = f" + {s.stereo.right.image.src} -> {s.stereo.right.image.dst} (stereo)" \
             if s.stereo else ""
         self.get_logger().info(
@@ -297,10 +298,9 @@ class TranslatorNode(LifecycleNode):
 
     # ---- output -------------------------------------------------------------------------
     def _publish(self, frame: Frame, fields: dict[str, Any]) -> None:
-        """Worker thread: the translated image with the input header, then its labels."""
-        if not self.context.ok():  # Ctrl-C shut the middleware down under us
-            self.worker.request_stop()
-            return
+        """Worker thread: the translated image with the input header, then its labels. A
+        publish racing Ctrl-C's context shutdown raises; the worker, whose ``alive`` is
+        this context's ``ok``, then ends quietly instead of counting an error."""
         self._pubs["image"].publish(image_msg(fields, frame.image.header))
         for key, msg in frame.labels.items():
             self._pubs[key].publish(msg)
@@ -316,10 +316,7 @@ class TranslatorNode(LifecycleNode):
 
     def _publish_stereo(self, frame: Frame, fields: dict[str, Any]) -> None:
         """Worker thread: both translated eyes with their input headers, then every label
-        and camera_info of the pair as received."""
-        if not self.context.ok():
-            self.worker.request_stop()
-            return
+        and camera_info of the pair as received (shutdown: as :meth:`_publish`)."""
         plan = self.settings.stereo
         right_key = plan.right_image_key
         self._pubs["image"].publish(image_msg(fields["left"], frame.image.header))
