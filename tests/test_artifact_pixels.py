@@ -69,6 +69,19 @@ def test_frame_check(bad: object, needle: str) -> None:
     with pytest.raises(InputError, match=r"rgb: expected uint8 \(H,W,3\) RGB"):
         check_frames(np.zeros((1, 4, 4, 3), np.uint8))  # one frame wanted, a batch given
     assert check_frames(np.zeros((0, 4, 4, 3), np.uint8), batched=True).shape[0] == 0
+    with pytest.raises(InputError, match=r"out: expected uint8 \(4, 5, 3\), got \(4, 4, 3\)"):
+        check_frames(np.zeros((4, 4, 3), np.uint8), "out", shape=(4, 5, 3))
+
+
+def test_preview_panels_use_the_one_frame_check() -> None:
+    from sim2real_gan.pipeline.preview import side_by_side
+
+    ok = np.zeros((4, 6, 3), np.uint8)
+    assert side_by_side([("a", ok), ("b", ok)]).shape == (4, 14, 3)
+    with pytest.raises(InputError, match=r"panel 'b': expected uint8 \(4, 6, 3\), got \(4, 5, 3\)"):
+        side_by_side([("a", ok), ("b", np.zeros((4, 5, 3), np.uint8))])
+    with pytest.raises(InputError, match=r"panel 'a': expected uint8 \(H,W,3\) RGB, got float32"):
+        side_by_side([("a", ok.astype(np.float32))])
 
 
 def _with_normalisation(src: Path, dst: Path, norm: Normalisation | None) -> Path:

@@ -70,6 +70,11 @@ def test_full_frame_footage_keeps_everything() -> None:
     assert _iou(cm.content, scope.content_mask) > 0.95  # the detector finds the field stop
     with pytest.raises(ValueError, match="no content area found"):
         detect_content_mask(np.zeros((4, 30, 40, 3), np.uint8))
+    with pytest.raises(ValueError, match=r"detect_content_mask: expected uint8 \(N,H,W,3\) "
+                                         r"RGB, got float32"):
+        detect_content_mask(np.zeros((4, 30, 40, 3), np.float32))
+    with pytest.raises(ValueError, match="needs at least one frame"):
+        detect_content_mask(np.zeros((0, 30, 40, 3), np.uint8))
 
 
 def test_sampling_folders_mask_files_and_bags(footage, tmp_path: Path) -> None:

@@ -38,6 +38,34 @@ def built(cache: Path, k: EngineKey, payload: bytes = b"engine") -> Path:
     return plan.engine_path
 
 
+def test_engine_sidecar_goes_through_the_one_atomic_file_helper(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    """write_engine_meta uses io.staging.atomic_write_bytes: a failed write leaves the old
+    sidecar, no temporary file and no parent folder it created."""
+    import sim2real_gan.io.staging as staging
+
+    k = key()
+    plan = plan_engine(tmp_path / "cache" / "deep", k)
+    write_engine_meta(plan, k, 6)  # creates the cache folders
+    old = plan.meta_path.read_bytes()
+    assert json.loads(old)["engine_bytes"] == 6
+    assert sorted(p.name for p in plan.meta_path.parent.iterdir()) == [plan.meta_path.name]
+
+    def refuse(self: Path, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", refuse)
+    with pytest.raises(OSError, match="No space left"):
+        write_engine_meta(plan, k, 7)
+    with pytest.raises(OSError, match="No space left"):
+        staging.atomic_write_bytes(tmp_path / "new" / "sub" / "x.json", b"{}")
+    monkeypatch.undo()
+    assert plan.meta_path.read_bytes() == old
+    assert sorted(p.name for p in plan.meta_path.parent.iterdir()) == [plan.meta_path.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache"]  # new/sub removed again
+
+
 def test_key_changes_with_every_ingredient() -> None:
     base = key()
     others = [key(sha="cd" * 32), key(device=L4), key(trt="10.4.0"),

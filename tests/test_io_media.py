@@ -41,8 +41,14 @@ def test_image_folder_sorted_and_errors(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="has no images"):
         list(read_image_folder(tmp_path / "empty"))
-    with pytest.raises(ValueError, match=r"uint8 \(H, W, 3\).*float32"):
+    with pytest.raises(ValueError, match=r"write_image: expected uint8 \(H,W,3\) RGB, got float32"):
         write_image(tmp_path / "x.png", np.zeros((4, 4, 3), np.float32))
+    with pytest.raises(ValueError, match=r"VideoWriter.write: empty image \(0, 4, 3\)"), \
+            VideoWriter(tmp_path / "e.mp4") as vw:
+        vw.write(np.zeros((0, 4, 3), np.uint8))  # the one frame check (artifact.pixels)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".") or p.is_file()
+                and p.suffix != ".png" and p.name != "notes.txt"]  # no temp or partial file
+    assert not (tmp_path / "x.png").exists()
 
 
 def test_video_round_trip(tmp_path: Path) -> None:

@@ -118,10 +118,26 @@ def test_bad_styles(text: str, needle: str, config: dict) -> None:
 def test_precision_maps_to_backend_options(config: dict) -> None:
     assert "fp16" not in settings(config).backend_options()
     assert settings(config, precision="fp32").backend_options()["fp16"] is False
-    opts = settings(config, precision="fp16", threads=2, engine_cache_dir="/tmp/e",
+    opts = settings(config, precision="fp16", threads=1, engine_cache_dir="/tmp/e",
                     force_engine_update=True).backend_options()
-    assert opts == {"fp16": True, "half": True, "threads": 2, "engine_cache_dir": "/tmp/e",
+    assert opts == {"fp16": True, "half": True, "threads": 1, "engine_cache_dir": "/tmp/e",
                     "force_engine_update": True}
+
+
+def test_threads_follow_the_cli_thread_rule(config: dict) -> None:
+    """0 (backend default) .. this machine's cores, as ``--threads``; more is refused naming
+    the range and the value (a huge count ran out of memory before)."""
+    import os
+
+    top = os.cpu_count() or 1
+    assert settings(config, threads=0).threads == 0
+    assert settings(config, threads=top).backend_options()["threads"] == top
+    with pytest.raises(ParameterError, match=rf"threads: expected a thread count within "
+                                             rf"0\.\.{top} \(this machine's cores\).*got {top + 1}"):
+        settings(config, threads=top + 1)
+    for bad in (-1, 100_000):  # the descriptor's range (what `ros2 param describe` shows)
+        with pytest.raises(ParameterError, match=rf"threads: {bad} is outside \[0, 256\]"):
+            settings(config, threads=bad)
 
 
 def test_unknown_and_missing_parameters(config: dict) -> None:

@@ -12,7 +12,7 @@ import pytest
 from sim2real_gan.io.image_codec import image_to_numpy
 from sim2real_gan.io.ros_types import image_msg, make_header, stamp_to_ns
 from sim2real_gan.node.params import StyleSpec
-from sim2real_gan.node.worker import TranslationWorker, style_argument
+from sim2real_gan.node.worker import TranslationWorker
 from sim2real_gan.pipeline import FrameSynchronizer, SyncConfig
 from sim2real_gan.runtime import Translator
 from sim2real_gan.runtime.styles import seed_style
@@ -164,22 +164,24 @@ def test_aux_input_comes_from_its_label_topic(uv_artifact: Path) -> None:
     assert rec.out[0][2] == {SEG: 7, DEPTH: 7, UV: 7}
 
 
-def test_style_arguments(tmp_path: Path) -> None:
-    import random
+def test_worker_styles_go_through_the_runtime_style_values(artifact: Path,
+                                                          tmp_path: Path) -> None:
+    """The worker has no style code of its own: a bank name sets that code, a reference
+    image that has gone away is the runtime's one-line StyleError naming the path."""
+    from sim2real_gan.artifact import StyleError
 
-    rng = random.Random(0)
-    a, b = style_argument(StyleSpec("random"), rng), style_argument(StyleSpec("random"), rng)
-    assert isinstance(a, int) and a != b
-    assert style_argument(StyleSpec("name", "default"), rng) == "default"
-    with pytest.raises(FileNotFoundError, match="cannot be read"):
-        style_argument(StyleSpec("image", str(tmp_path / "missing.png")), rng)
-    import cv2
-
-    ref = np.zeros((4, 5, 3), np.uint8)
-    ref[..., 0] = 255  # red in RGB
-    cv2.imwrite(str(tmp_path / "ref.png"), ref[:, :, ::-1])
-    np.testing.assert_array_equal(style_argument(StyleSpec("image", str(tmp_path / "ref.png")),
-                                                 rng), ref)
+    t = Translator.from_artifact(artifact, backend="onnxruntime")
+    sync = make_sync()
+    worker = TranslationWorker(sync, t, Recorder(), style=StyleSpec("name", "seed_7"))
+    add_frame(sync, 1)
+    worker.step(sync.pop())
+    np.testing.assert_allclose(t.style, t.manifest.styles["seed_7"], rtol=1e-6)
+    assert worker.style_info == "name seed_7"
+    gone = tmp_path / "ref.png"
+    worker.request_style(StyleSpec("image", str(gone)))
+    add_frame(sync, 2)
+    with pytest.raises(StyleError, match=f"reference image {gone} does not exist"):
+        worker.step(sync.pop())
 
 
 def test_label_of_another_size_is_a_counted_skip(artifact: Path,
@@ -221,3 +223,57 @@ def test_label_of_another_size_is_a_counted_skip(artifact: Path,
     assert [s for s, *_ in rec.out] == [60, 80]
     assert sync.snapshot().frame_drops == {"decode": 1} and worker.errors == 1
     assert "frame skipped: /sim/camera/image_raw @ 0.000000070 s: decode" in caplog.text
+
+
+class ShutdownRace:
+    """The node's publish + its context: the context goes while frame ``at`` is being
+    published (as Ctrl-C's rclpy signal handler does under the worker), and that publish
+    fails the way rclpy's does then."""
+
+    def __init__(self, at: int):
+        self.at, self.calls, self.ok = at, 0, True
+        self.called = threading.Semaphore(0)
+
+    def __call__(self, frame, fields) -> None:
+        self.calls += 1
+        try:
+            if self.calls == self.at:
+                self.ok = False
+                raise RuntimeError("Failed to publish: publisher's context is invalid")
+        finally:
+            self.called.release()
+
+
+@pytest.mark.parametrize("context_goes", [True, False], ids=["shutdown", "context_ok"])
+def test_a_publish_racing_shutdown_is_not_an_error(artifact: Path, context_goes: bool,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """Once ``alive`` (the node: ``context.ok``) is False the worker publishes nothing more,
+    and the failed publish that raced it is no ERROR; while the context is up the same
+    failure is a counted, logged error and the loop goes on."""
+    t = Translator.from_artifact(artifact, backend="onnxruntime")
+    sync, race = make_sync(), ShutdownRace(at=2)
+    worker = TranslationWorker(sync, t, race, style=StyleSpec("seed", 0),
+                               alive=(lambda: race.ok) if context_goes else (lambda: True))
+    caplog.set_level("DEBUG", logger="sim2real_gan.node.worker")
+    worker.start()
+    try:
+        for i in range(2):  # one frame at a time (latest-frame policy)
+            add_frame(sync, 1_000 + i)
+            assert race.called.acquire(timeout=10)
+        add_frame(sync, 1_002)
+        if context_goes:
+            worker._thread.join(10)  # ends by itself: nobody called stop()
+            assert not worker.running
+        else:
+            assert race.called.acquire(timeout=10)
+    finally:
+        worker.stop()
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    if context_goes:
+        assert race.calls == 2 and worker.errors == 0 and not errors  # frame 3 not published
+        assert "shutting down: Failed to publish" in caplog.text
+        assert sync.snapshot().published == 1
+    else:
+        assert race.calls == 3 and worker.errors == 1 and sync.snapshot().frame_drops == \
+            {"error": 1}
+        assert len(errors) == 1 and "publisher's context is invalid" in errors[0].getMessage()

@@ -169,6 +169,7 @@ def test_errors(tmp_path: Path) -> None:
     report = translate_bag(tmp_path / "in", tmp_path / "o", MessageTranslator(shrink),
                            BagTranslateConfig(progress=False))
     assert (report.frames_out, report.written) == (0, False)
-    assert report.stats.frame_drops == {"translate": 2} and "expected uint8" in report.faults
+    assert report.stats.frame_drops == {"translate": 2}
+    assert "translator output: expected uint8" in report.faults
     assert report.verdict().startswith("nothing translated: all 2 frames were dropped")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # nothing half-written

@@ -135,6 +135,10 @@ def test_a_pair_is_complete_with_both_eyes_and_dropped_as_one() -> None:
     assert snap.frame_drops == {"incomplete": 2}
     assert snap.peer_only_frames == 1
     assert snap.missing[p.right_image_key] == 1
+    # the left image missing once is counted once, not once per part that waited for it
+    # (left camera_info and segmentation, the right image, camera_info and segmentation)
+    assert snap.missing == {p.right_image_key: 1, "image": 1}
+    assert snap.message_drops == {"orphan": 5}
     assert never_matched(snap.received, 2, p) is None
 
 

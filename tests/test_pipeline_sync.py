@@ -72,6 +72,27 @@ def test_missing_label_is_held_then_dropped_and_counted() -> None:
     _assert_consistent(frames[0])
 
 
+def test_a_missing_image_is_counted_once_per_frame() -> None:
+    """``missing`` counts incomplete frames by the part they lacked: an image that never
+    came counts once for its stamp, however many labels waited for it."""
+    sync, clock = _sync(policy="ordered")
+    for stamp in (10, 20):
+        for key, _, msg in _parts(stamp)[1:]:  # camera_info + 3 labels, no image
+            sync.add(key, stamp, msg)
+        clock.advance(30 * MS)  # the two stamps' orphans expire in different calls
+        sync.expire()
+    clock.advance(100 * MS)
+    sync.expire()
+    assert sync.stats.missing == {"image": 2}
+    assert sync.stats.message_drops == {"orphan": 8}
+    for key, stamp, msg in _parts(30):
+        if key != "depth":
+            sync.add(key, stamp, msg)
+    clock.advance(100 * MS)
+    sync.expire()
+    assert sync.stats.missing == {"image": 2, "depth": 1}  # a frame lacking one label: once
+
+
 def test_label_without_image_is_an_orphan() -> None:
     sync, clock = _sync()
     sync.add("segmentation", 5, ("segmentation", 5))

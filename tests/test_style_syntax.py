@@ -164,3 +164,23 @@ def test_export_refuses_reference_names_the_syntax_cannot_select() -> None:
         from sim2real_gan.cli.translate_bag import parse_style
 
         parse_style("")
+
+
+def test_a_style_the_model_cannot_use_names_what_it_has() -> None:
+    """The node's ``style`` parameter is checked against the loaded model (runtime.styles)."""
+    from sim2real_gan.artifact import load_manifest
+    from sim2real_gan.runtime.styles import check_style_for
+
+    manifest = load_manifest(DEFAULT_MODEL)
+    check_style_for(StyleSpec("name", "default"), manifest)
+    check_style_for(StyleSpec("seed", 3), manifest)
+    with pytest.raises(StyleError, match=r"style: 'nope' is not in the model's style bank "
+                                         r"\['default', "):
+        check_style_for(StyleSpec("name", "nope"), manifest)
+    if manifest.style_encoder_file:  # the shipped model has one: a reference image is fine
+        check_style_for(StyleSpec("image", "/x/ref.png"), manifest)
+    from dataclasses import replace
+
+    bare = replace(manifest, style_encoder_file=None)
+    with pytest.raises(StyleError, match="no style encoder, so the reference image /x/ref.png"):
+        check_style_for(StyleSpec("image", "/x/ref.png"), bare)

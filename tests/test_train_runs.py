@@ -158,6 +158,61 @@ def test_bad_recipe_from_the_command_line_is_one_stderr_line(tmp_path: Path) -> 
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("value", ["0", "-1", "100000", "two"])
+def test_threads_follow_the_cli_thread_rule(tmp_path: Path, caplog, value: str) -> None:
+    """``--set threads=N``: 0 (torch's default) .. this machine's cores; anything else is
+    one line, exit 2, nothing written (100000 threads ran out of memory before)."""
+    caplog.set_level("INFO", logger="sim2real_gan.train")
+    args = ["train", "--config", "tiny", "--out", str(tmp_path / "run"), "--print-config",
+            *_sets([*SMALL, f"threads={value}"])]
+    if value == "0":
+        assert main(args) == 0
+        return
+    assert main([a for a in args if a != "--print-config"]) == 2
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and "threads" in errors[0] and value in errors[0], errors
+    if value == "100000":
+        top = os.cpu_count() or 1
+        assert f"expected a thread count within 0..{top} (this machine's cores)" in errors[0]
+    assert not list(tmp_path.iterdir())
+
+
+def test_signal_while_the_recipe_loads_is_one_line_and_touches_nothing(tmp_path: Path
+                                                                       ) -> None:
+    """``python -m training.train`` runs wholly under the interrupt guard: a SIGTERM before
+    the trainer's own stop handling (here: blocked reading the run's recipe, a FIFO the test
+    holds open) exits 143 with one line instead of dying by the signal."""
+    import threading
+
+    step = tmp_path / "run" / "checkpoints" / "step_0000001"
+    step.mkdir(parents=True)
+    (step.parent / "latest").write_text("step_0000001\n")
+    fifo = step / "trainer_state.json"
+    os.mkfifo(fifo)
+    before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    proc = _launch(["--resume", str(tmp_path / "run")])
+    opened: list[int] = []
+    opener = threading.Thread(target=lambda: opened.append(os.open(fifo, os.O_WRONLY)))
+    opener.start()  # returns once the child has opened the FIFO to read the recipe
+    opener.join(timeout=120)
+    try:
+        assert opened, "the child never opened the recipe"
+        proc.send_signal(signal.SIGTERM)  # the child is blocked in the read
+        err = proc.stderr.read()
+        rc = proc.wait(timeout=120)
+    finally:
+        for fd in opened:
+            os.close(fd)
+        proc.kill()
+        if opener.is_alive():  # unblock the opener if the child died before reading
+            os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+    assert rc == 143, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert lines == ["ERROR sim2real_gan.train: interrupted by SIGTERM; partial output "
+                     "removed"], err
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == before
+
+
 def _own_recording(root: Path) -> Path:
     """A sim folder with images only (no flow, uv, labels), an MP4 of 'footage', a recipe
     whose generator reads uv (neural texture) and whose losses want flow and labels."""

@@ -71,8 +71,19 @@ def _recipe(args: argparse.Namespace) -> tuple[TrainConfig, frozenset[str], Path
                              "(change fields with --set KEY=VALUE)")
         _check_force(args)
         cfg, ckpt = restore(args.resume, overrides)
-        return cfg, override_keys(overrides), ckpt
-    return load_config(args.config or "tiny", overrides), override_keys(overrides), None
+        return _check_threads(cfg), override_keys(overrides), ckpt
+    return _check_threads(load_config(args.config or "tiny", overrides)), \
+        override_keys(overrides), None
+
+
+def _check_threads(cfg: TrainConfig) -> TrainConfig:
+    """``threads`` (torch CPU threads; 0 = torch's default) by the CLI's one thread-count
+    rule: 0..this machine's cores. Raises ValueError (one line, exit 2)."""
+    from sim2real_gan.cli.argtypes import check_thread_count
+
+    check_thread_count(cfg.threads, "train: threads (set it with --set threads=N)",
+                       allow_zero=True)
+    return cfg
 
 
 def _check_force(args: argparse.Namespace) -> None:
@@ -123,15 +134,34 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m training.train`` and each torchrun worker: the whole run (parsing, the
+    torch import, the recipe, training) inside the interrupt guard, so SIGINT/SIGTERM/SIGHUP
+    at any point end with one line and 130/143/129 (the trainer's own stop path writes the
+    checkpoint once training has started); a bad recipe, data or environment is one line,
+    exit 2 (:func:`sim2real_gan.cli.errors.describe`, as ``sim2real-gan train``)."""
+    from sim2real_gan.cli.errors import debug_requested, describe
+    from sim2real_gan.io.interrupt import interrupt_guard, raise_if_pending
+    from sim2real_gan.io.staging import remove_registered
+
     p = argparse.ArgumentParser(prog="python -m training.train", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(p)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        return run(p.parse_args(argv))
-    except (FileNotFoundError, ValueError) as exc:  # a bad recipe: one line, no traceback
-        log.error("%s", exc)
-        return 2
+        with interrupt_guard():
+            code = run(p.parse_args(argv))
+            raise_if_pending()
+            return code
+    except SystemExit:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - every ending is one line and a status
+        code, line = describe(exc)
+        if debug_requested():  # SIM2REAL_GAN_DEBUG=1: the traceback too
+            log.error("traceback:", exc_info=(type(exc), exc, exc.__traceback__))
+        log.error("%s", line)
+        return code
+    finally:
+        remove_registered()
 
 
 if __name__ == "__main__":

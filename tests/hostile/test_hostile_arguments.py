@@ -111,6 +111,32 @@ def test_broken_model_is_one_line(what, work, bag, artifact, cli, unchanged) -> 
     snap.check()
 
 
+def test_model_that_is_a_file_is_named_as_such(work, bag, cli, unchanged) -> None:
+    (work / "model.onnx").write_bytes(b"not a folder")
+    snap = unchanged()
+    res = cli("translate-bag", "in", "out", "--model", "model.onnx", "--no-progress")
+    assert res.code == 2 and "Traceback" not in res.text
+    assert "model model.onnx is a file; expected a model artifact folder" in res.message
+    snap.check()
+
+
+@pytest.mark.parametrize("weights", ["generator.safetensors", "style_encoder.safetensors"])
+def test_truncated_checkpoint_weights_are_one_line(weights, work, cli, unchanged) -> None:
+    """export of a checkpoint whose .safetensors file was cut short: exit 2 naming the
+    checkpoint, not an internal error."""
+    from corpus import write_checkpoint
+
+    ckpt = write_checkpoint(work / "ckpt")
+    data = (ckpt / "generator.safetensors").read_bytes()
+    (ckpt / weights).write_bytes(data[:100])
+    snap = unchanged()
+    res = cli("export", "ckpt", "out")
+    assert res.code == 2 and "Traceback" not in res.text and "internal error" not in res.message
+    assert "generator checkpoint ckpt: a .safetensors file is corrupt or truncated" \
+        in res.message
+    snap.check()
+
+
 def test_a_failed_train_leaves_nothing(work, cli, unchanged) -> None:
     snap = unchanged()
     res = cli("train", "--out", "a/b/run", "--steps", "1", "--set", "data.crop=[30,30]",

@@ -28,18 +28,21 @@ class InputError(ValueError):
     """An input frame does not match what the model declares (dtype, channels, size, aux)."""
 
 
-def check_frames(frames: object, what: str = "rgb", batched: bool | None = False) -> np.ndarray:
+def check_frames(frames: object, what: str = "rgb", batched: bool | None = False,
+                 shape: tuple[int, ...] | None = None) -> np.ndarray:
     """Validate uint8 RGB frames; returns the array unchanged.
 
     Args:
+        what: the name the error starts with (an argument, a panel, "translator output").
         batched: False: one frame (H,W,3); True: a batch (N,H,W,3); None: either.
+        shape: when given, the exact shape required (e.g. the input's, for an output).
     Raises:
-        InputError: not a numpy array, not uint8, wrong rank, not 3 channels, or H or W 0
-            (an empty batch, N = 0, passes).
+        InputError: not a numpy array, not uint8, wrong rank, not 3 channels, H or W 0
+            (an empty batch, N = 0, passes), or not ``shape``.
     """
     ranks = {False: (3,), True: (4,), None: (3, 4)}[batched]
-    shape = {3: "(H,W,3)", 4: "(N,H,W,3)"}
-    want = " or ".join(shape[r] for r in ranks)
+    layouts = {3: "(H,W,3)", 4: "(N,H,W,3)"}
+    want = " or ".join(layouts[r] for r in ranks)
     if not isinstance(frames, np.ndarray):
         raise InputError(f"{what}: expected a numpy uint8 {want} RGB array, got "
                          f"{type(frames).__name__}")
@@ -47,6 +50,8 @@ def check_frames(frames: object, what: str = "rgb", batched: bool | None = False
         raise InputError(f"{what}: expected uint8 {want} RGB, got {frames.dtype} {frames.shape}")
     if 0 in frames.shape[-3:-1]:
         raise InputError(f"{what}: empty image {frames.shape}")
+    if shape is not None and frames.shape != tuple(shape):
+        raise InputError(f"{what}: expected uint8 {tuple(shape)}, got {frames.shape}")
     return frames
 
 

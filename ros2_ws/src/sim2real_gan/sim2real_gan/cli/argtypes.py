@@ -41,18 +41,44 @@ def _finite(text: str, what: str) -> float:
     return value
 
 
+def thread_count_problem(n: object, allow_zero: bool = False,
+                         arrived: str | None = None) -> str | None:
+    """The one thread-count rule (CLI flags, the training recipe's ``threads``, the node's
+    ``threads`` parameter): an integer within 1..os.cpu_count(), or 0 (the library's
+    default) when ``allow_zero``. Returns None when ``n`` passes, else what was expected
+    and what arrived (``arrived``: the text as typed, default ``repr(n)``)."""
+    low, top = (0 if allow_zero else 1), cpu_count()
+    if isinstance(n, bool) or not isinstance(n, int) or not low <= n <= top:
+        zero = " (0 = the library's default)" if allow_zero else ""
+        return (f"expected a thread count within {low}..{top} (this machine's cores){zero}, "
+                f"got {arrived or repr(n)}")
+    return None
+
+
+def check_thread_count(n: object, what: str, allow_zero: bool = False) -> int:
+    """:func:`thread_count_problem` for a non-CLI value; raises ValueError ``what: ...``."""
+    problem = thread_count_problem(n, allow_zero)
+    if problem is not None:
+        raise ValueError(f"{what}: {problem}")
+    return n  # type: ignore[return-value]  # an int, checked above
+
+
+def _thread_arg(text: str, allow_zero: bool) -> int:
+    n = _int(text, "an integer number of threads")
+    problem = thread_count_problem(n, allow_zero, arrived=repr(text))
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return n
+
+
 def threads(text: str) -> int:
     """CPU threads: an integer within 1..os.cpu_count()."""
-    n, top = _int(text, "an integer number of threads"), cpu_count()
-    if not 1 <= n <= top:
-        raise argparse.ArgumentTypeError(f"expected a thread count within 1..{top} (this "
-                                         f"machine's cores), got {text!r}")
-    return n
+    return _thread_arg(text, allow_zero=False)
 
 
 def threads_or_zero(text: str) -> int:
     """CPU threads, or 0 = leave the library's default: an integer within 0..os.cpu_count()."""
-    return 0 if _int(text, "an integer number of threads") == 0 else threads(text)
+    return _thread_arg(text, allow_zero=True)
 
 
 def duration_ms(text: str) -> float:

@@ -1,4 +1,5 @@
-"""Write a directory or file atomically: build it under a temporary name, then rename."""
+"""Write a directory atomically: build it under a temporary name, then rename (files:
+:func:`sim2real_gan.io.staging.atomic_write_bytes`)."""
 
 from __future__ import annotations
 
@@ -25,9 +26,3 @@ def atomic_directory(target: str | Path, overwrite: bool = False) -> Iterator[Pa
     with atomic_path(target, replace=overwrite) as built:
         built.mkdir()
         yield built
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` (replacing it) through a temporary sibling + rename."""
-    with atomic_path(path, replace=True) as built:
-        built.write_bytes(data)

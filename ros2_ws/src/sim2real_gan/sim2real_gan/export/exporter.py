@@ -228,7 +228,14 @@ def export_artifact(checkpoint_dir: str | Path, out_dir: str | Path,
     checkpoint_dir = Path(checkpoint_dir)
     if not checkpoint_dir.is_dir():
         raise FileNotFoundError(f"checkpoint directory not found: {checkpoint_dir}")
-    generator, cfg = load_generator(checkpoint_dir)
+    from safetensors import SafetensorError
+
+    try:
+        generator, cfg = load_generator(checkpoint_dir)
+        encoder = load_style_encoder(checkpoint_dir)
+    except SafetensorError as exc:  # a truncated or garbled weights file: bad input, one line
+        raise ValueError(f"generator checkpoint {checkpoint_dir}: a .safetensors file is "
+                         f"corrupt or truncated ({exc})") from None
     _, meta = read_config(checkpoint_dir)
     res = working_resolution or _meta_resolution(meta) or (256, 256)
     m = cfg.size_multiple
@@ -237,7 +244,6 @@ def export_artifact(checkpoint_dir: str | Path, out_dir: str | Path,
                          f"model's size_multiple {m}")
     spec = ModelSpec(preset=cfg.preset, style_dim=cfg.style_dim, aux=list(cfg.aux_channels),
                      size_multiple=m, working_resolution=res)
-    encoder = load_style_encoder(checkpoint_dir)
     return export_module(generator, spec, out_dir, options, style_encoder=encoder,
                          checkpoint_dir=checkpoint_dir)
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from sim2real_gan.artifact.pixels import check_frames
+
 #: detection runs on frames scaled to at most this width (the mask is scaled back)
 WORK_WIDTH = 480
 MIN_TEXT_FRAMES = 8
@@ -125,10 +127,9 @@ def detect_content_mask(frames: np.ndarray, black_level: float = 20.0,
     Returns:
         :class:`ContentMask` at (H,W). Raises ValueError when almost nothing is content.
     """
-    arr = np.asarray(frames)
-    if arr.dtype != np.uint8 or arr.ndim != 4 or arr.shape[3] != 3 or len(arr) == 0:
-        raise ValueError(f"detect_content_mask needs uint8 (N,H,W,3) frames, got "
-                         f"{arr.dtype} {arr.shape}")
+    arr = check_frames(np.asarray(frames), "detect_content_mask", batched=True)
+    if len(arr) == 0:
+        raise ValueError("detect_content_mask needs at least one frame, got (0,H,W,3)")
     h, w = arr.shape[1:3]
     s = min(1.0, WORK_WIDTH / w)
     size = (max(8, round(w * s)), max(8, round(h * s)))

@@ -16,15 +16,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from sim2real_gan.artifact.pixels import check_frames
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
-
-
-def _check_rgb(rgb: np.ndarray, what: str) -> np.ndarray:
-    arr = np.asarray(rgb)
-    if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] != 3:
-        raise ValueError(f"{what} needs a uint8 (H, W, 3) RGB array, got {arr.dtype} {arr.shape}")
-    return arr
 
 
 def _tmp_sibling(path: Path) -> Path:
@@ -60,7 +55,7 @@ def write_image(path: str | os.PathLike, rgb: np.ndarray) -> Path:
     out = Path(path)
     arr = np.asarray(rgb)
     if arr.ndim == 3:
-        arr = _check_rgb(arr, "write_image")[:, :, ::-1]
+        arr = check_frames(arr, "write_image")[:, :, ::-1]
     elif arr.ndim != 2:
         raise ValueError(f"write_image needs (H, W, 3) or (H, W), got {arr.shape}")
     ok, buf = cv2.imencode(out.suffix or ".png", np.ascontiguousarray(arr))
@@ -160,7 +155,7 @@ class VideoWriter:
         return self
 
     def write(self, rgb: np.ndarray) -> None:
-        arr = _check_rgb(rgb, "VideoWriter.write")
+        arr = check_frames(np.asarray(rgb), "VideoWriter.write")
         size = (arr.shape[1], arr.shape[0])
         if self._writer is None:
             codec = "mp4v" if self.path.suffix.lower() == ".mp4" else "MJPG"
@@ -194,7 +189,8 @@ def write_gif(path: str | os.PathLike, frames: list[np.ndarray], fps: float = 10
     if not frames:
         raise ValueError("write_gif needs at least one frame")
     anim = cv2.Animation()
-    anim.frames = [np.ascontiguousarray(_check_rgb(f, "write_gif")[:, :, ::-1]) for f in frames]
+    anim.frames = [np.ascontiguousarray(check_frames(np.asarray(f), "write_gif")[:, :, ::-1])
+                   for f in frames]
     anim.durations = [max(int(round(1000.0 / fps)), 10)] * len(frames)
     ok, buf = cv2.imencodeanimation(".gif", anim)
     if not ok:

@@ -7,8 +7,8 @@ A command never deletes or overwrites what it did not write itself:
 - an existing OUT is replaced only with ``--force`` and only when it is a previous output of
   the *same* command, recognised by what that command leaves in it (:data:`RULES`): the
   marker file :data:`MARKER` listing every file written (translate-bag, simulate, demo,
-  evaluate), the artifact's ``model.json`` (export), or the run layout (train, see
-  :mod:`sim2real_gan.io.run_dir`). A previous
+  evaluate), the artifact's ``model.json`` (export; ``training.ship`` also updates an
+  artifact's generator files), or the run layout (train, see :mod:`sim2real_gan.io.run_dir`). A previous
   output that holds any other file is not replaced: the user put something there;
 - an empty folder counts as free.
 
@@ -97,6 +97,16 @@ def _artifact(folder: Path, command: str) -> str | None:
     return f"it also holds the folder(s) {_others(subdirs)}" if subdirs else None
 
 
+def _model_dir(folder: Path, command: str) -> str | None:
+    """``training.ship``'s target: a model artifact (its generator files are replaced, the
+    rest kept) or a previous ship output (marker, nothing added)."""
+    from sim2real_gan.artifact.registry import MANIFEST_FILE
+
+    if (folder / MANIFEST_FILE).exists():
+        return _artifact(folder, command)
+    return _marked(folder, command)
+
+
 def recognise_run(folder: Path, command: str) -> str | None:
     """A training run: marker or train_config.json/checkpoints, and only the run's entries."""
     doc = read_marker(folder)
@@ -126,6 +136,7 @@ RULES: dict[str, OutputRule] = {
     "evaluate": OutputRule("evaluate", "evaluation report", _marked, True),
     "dump": OutputRule("dump", "frame dump", _marked, True),
     "export": OutputRule("export", "model artifact", _artifact, False),
+    "ship": OutputRule("ship", "model folder", _model_dir, False),  # marks non-artifacts
     "train": OutputRule("train", "training run", recognise_run, False),
 }
 

@@ -150,6 +150,14 @@ def atomic_path(target: str | os.PathLike, replace: bool = False) -> Iterator[Pa
         _cleanup(stage)
 
 
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to the file ``path``, replacing it, through :func:`atomic_path`: a
+    reader sees the old file or the new one, never a part; parents made for it are removed
+    on failure. The one file-write helper for caches and sidecars (runtime's engine cache)."""
+    with atomic_path(path, replace=True) as built:
+        built.write_bytes(data)
+
+
 def set_aside(target: Path) -> _Stage:
     """Move an existing ``target`` into a registered temporary directory beside it.
 

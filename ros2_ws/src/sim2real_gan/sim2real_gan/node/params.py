@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from sim2real_gan.artifact import BACKEND_CHOICES, STYLE_SYNTAX, StyleError, StyleSpec
+from sim2real_gan.cli.argtypes import thread_count_problem
 from sim2real_gan.node.qos_choice import QOS_MODES
 from sim2real_gan.pipeline.stereo_topics import STEREO_NODE_NAMES, StereoPlan, StereoRequest
 from sim2real_gan.pipeline.topics import (
@@ -380,6 +381,8 @@ class TranslatorSettings:
             raise ParameterError("model: must name a model directory or a shipped model")
         if p["device"] and not re.match(r"^(cpu|cuda(:\d+)?)$", p["device"]):
             raise ParameterError(f"device: expected '', cpu, cuda or cuda:N, got {p['device']!r}")
+        if (problem := thread_count_problem(p["threads"], allow_zero=True)) is not None:
+            raise ParameterError(f"threads: {problem}")
         if p["backend"] == "tensorrt" and p["device"] == "cpu":
             raise ParameterError("backend: tensorrt runs on CUDA only, but device is 'cpu'")
         topics = plan_topics(p)

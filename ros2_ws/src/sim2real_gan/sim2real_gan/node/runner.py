@@ -2,8 +2,12 @@
 
 Jazzy's rclpy turns SIGINT/SIGTERM into a context shutdown (``spin`` raises
 ``ExternalShutdownException``) and may also deliver a ``KeyboardInterrupt``, possibly while the
-node is already being torn down. Once one of them arrived, further SIGINTs are ignored so
-the teardown (stop threads, destroy the node) always completes and the process exits 0.
+node is already being torn down. Its signal thread shuts the context down while ``spin`` may
+be between two waits, so ``spin`` can also raise ``RCLError`` ("failed to initialize wait
+set: the given context is not valid"); that error counts as the shutdown only when the
+context is indeed gone, else it is raised. Once one of them arrived, further SIGINTs are
+ignored so the teardown (stop threads, destroy the node) always completes and the process
+exits 0.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import rclpy
+from rclpy._rclpy_pybind11 import RCLError
 from rclpy.executors import ExternalShutdownException
 
 
@@ -32,6 +37,9 @@ def run_node(make_node: Callable[[], Any], start: Callable[[Any], int] | None = 
             rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except RCLError:
+        if rclpy.ok():  # not the shutdown race: a real failure
+            raise
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut teardown
         if node is not None:

@@ -41,15 +41,15 @@ class StereoTranslationWorker(TranslationWorker):
         publish: ``publish(frame, {"left": image fields, "right": image fields})``.
         plan: both eyes' routes, aux streams included (:meth:`StereoPlan.with_labels`).
         aux_names: the model's aux input name -> topic name beside each eye's image.
-        style, seed: as the mono worker.
+        style, seed, alive: as the mono worker.
     """
 
     def __init__(self, sync: FrameSynchronizer, translator: TranslatorLike,
                  publish: Callable[[Frame, dict[str, Any]], None], *, plan: StereoPlan,
                  aux_names: dict[str, str] | None = None, style: StyleSpec | None = None,
-                 seed: int | None = None):
+                 seed: int | None = None, alive: Callable[[], bool] = lambda: True):
         super().__init__(sync, translator, publish, style=style, seed=seed,
-                         image_topic=plan.left.image.src)
+                         image_topic=plan.left.image.src, alive=alive)
         self.plan = plan
         self.step_fn = StereoTranslator(translator.translate_batch,
                                         aux_keys=plan.aux_topics(aux_names or {}))

@@ -46,14 +46,24 @@ from sim2real_gan.pipeline import (
     FrameSynchronizer,
     SyncConfig,
 )
-from sim2real_gan.pipeline.monitor import InputMonitor, diagnostic_values, inputs_line
+from sim2real_gan.pipeline.monitor import InputMonitor
+from sim2real_gan.pipeline.status import (
+    NOT_CONFIGURED,
+    NodeStatus,
+    diagnostic_pairs,
+    status_line,
+    summary,
+    unconfigured_line,
+)
 from sim2real_gan.pipeline.topics import relative_to
+from sim2real_gan.runtime.styles import check_style_for
 
 if TYPE_CHECKING:
     from sim2real_gan.runtime import TranslatorLike
 
 SUCCESS = TransitionCallbackReturn.SUCCESS
 FAILURE = TransitionCallbackReturn.FAILURE
+LEVELS = {"ok": DiagnosticStatus.OK, "warn": DiagnosticStatus.WARN}  # pipeline.status levels
 
 
 class _RosLogHandler(logging.Handler):
@@ -122,7 +132,7 @@ class TranslatorNode(LifecycleNode):
         try:
             settings = TranslatorSettings.from_params(values)
             if self.translator is not None and any(p.name == "style" for p in params):
-                self._check_style(settings.style)
+                check_style_for(settings.style, self.translator.manifest)
         except (ParameterError, KeyError, FileNotFoundError, ValueError) as exc:
             return SetParametersResult(successful=False, reason=str(exc))
         return SetParametersResult(successful=True)
@@ -138,22 +148,12 @@ class TranslatorNode(LifecycleNode):
                     and not TRANSLATOR_PARAMS[p.name].runtime:
                 self.get_logger().info(f"{p.name} changed: applies after cleanup + configure")
 
-    def _check_style(self, style: StyleSpec) -> None:
-        """Reject a style the loaded model cannot use (the reason names what it has)."""
-        manifest = self.translator.manifest
-        if style.kind == "name" and style.value not in manifest.styles:
-            raise ParameterError(f"style: {style.value!r} is not in the model's style bank "
-                                 f"{sorted(manifest.styles)}")
-        if style.kind == "image" and not manifest.style_encoder_file:
-            raise ParameterError("style: this model has no style encoder, so image:PATH "
-                                 "cannot be used")
-
     # ---- lifecycle ----------------------------------------------------------------------
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
             self.settings = s = TranslatorSettings.from_params(self._values())
             self.translator = self._load_translator(s)
-            self._check_style(s.style)
+            check_style_for(s.style, self.translator.manifest)
             aux_keys = {src.name: s.topics.aux_topic(src.topic)  # model inputs (e.g. uv)
                         for src in self.translator.manifest.aux}
             t = s.topics.with_labels(aux_keys.values())
@@ -183,12 +183,13 @@ class TranslatorNode(LifecycleNode):
         if s.stereo is not None:
             self.worker = StereoTranslationWorker(
                 self.sync, self.translator, self._publish_stereo, plan=stereo,
-                aux_names=aux_names, style=s.style)
+                aux_names=aux_names, style=s.style, alive=self.context.ok)
         else:
             self.worker = TranslationWorker(
                 self.sync, self.translator, self._publish, aux_keys=aux_keys, style=s.style,
                 image_topic=t.image.src,
-                camera_info_topic=t.camera_info.src if t.camera_info else "camera_info")
+                camera_info_topic=t.camera_info.src if t.camera_info else "camera_info",
+                alive=self.context.ok)
         pair = f" + {s.stereo.right.image.src} -> {s.stereo.right.image.dst} (stereo)" \
             if s.stereo else ""
         self.get_logger().info(
@@ -297,10 +298,9 @@ class TranslatorNode(LifecycleNode):
 
     # ---- output -------------------------------------------------------------------------
     def _publish(self, frame: Frame, fields: dict[str, Any]) -> None:
-        """Worker thread: the translated image with the input header, then its labels."""
-        if not self.context.ok():  # Ctrl-C shut the middleware down under us
-            self.worker.request_stop()
-            return
+        """Worker thread: the translated image with the input header, then its labels. A
+        publish racing Ctrl-C's context shutdown raises; the worker, whose ``alive`` is
+        this context's ``ok``, then ends quietly instead of counting an error."""
         self._pubs["image"].publish(image_msg(fields, frame.image.header))
         for key, msg in frame.labels.items():
             self._pubs[key].publish(msg)
@@ -316,10 +316,7 @@ class TranslatorNode(LifecycleNode):
 
     def _publish_stereo(self, frame: Frame, fields: dict[str, Any]) -> None:
         """Worker thread: both translated eyes with their input headers, then every label
-        and camera_info of the pair as received."""
-        if not self.context.ok():
-            self.worker.request_stop()
-            return
+        and camera_info of the pair as received (shutdown: as :meth:`_publish`)."""
         plan = self.settings.stereo
         right_key = plan.right_image_key
         self._pubs["image"].publish(image_msg(fields["left"], frame.image.header))
@@ -338,75 +335,51 @@ class TranslatorNode(LifecycleNode):
         if period_s > 0:
             self._log_timer = self.create_timer(period_s, self._log_status, clock=self._steady)
 
-    def _status_line(self) -> str:
-        backend = self.translator.backend.label if self.translator is not None else "none"
-        if self.sync is None:
-            return f"[{backend}] not configured"
-        style = self.worker.style_info if self.worker is not None else "none"
+    def _status(self) -> NodeStatus | None:
+        """Everything the status line and ``/diagnostics`` report (None before configure)."""
+        if self.sync is None or self.translator is None or self.worker is None:
+            return None
         snap = self.sync.snapshot()
-        line = f"[{backend}, style {style}] {snap.line(self._names())}{self._stereo_notes(snap)}"
-        if self.active and self.monitor is not None:
-            line += f"; {inputs_line(self.monitor.snapshot())}"
-        return line
+        inputs = self.monitor.snapshot() if self.active and self.monitor is not None else []
+        qos = {k: c.reliability for k, c in self.inputs.choices.items()} \
+            if self.inputs is not None else {}
+        return NodeStatus(backend=self.translator.backend.label, model=str(self.settings.model),
+                          style=self.worker.style_info, snap=snap, active=self.active,
+                          errors=self.worker.errors, names=self._names(), inputs=inputs,
+                          qos=qos, notes=self._stereo_notes(snap))
+
+    def _status_line(self) -> str:
+        st = self._status()
+        if st is None:
+            return unconfigured_line(self.translator.backend.label if self.translator else None)
+        return status_line(st)
 
     def _names(self) -> dict[str, str]:
         """Input key -> name, for lines and diagnostics (empty before activation)."""
         return self.monitor.names if self.monitor is not None else {}
 
-    def _stereo_notes(self, snap: Any) -> str:
+    def _stereo_notes(self, snap: Any) -> list[str]:
         """Stereo: the right camera_info baseline check and stamps that never matched."""
         if self.settings is None or self.settings.stereo is None or self.worker is None:
-            return ""
+            return []
         from sim2real_gan.pipeline.stereo_step import never_matched
 
         notes = [] if not self.worker.baseline.counts else [self.worker.baseline.summary()]
         problem = never_matched(snap.received, snap.published, self.settings.stereo)
-        return "".join(f"; {n}" for n in notes + ([problem] if problem else []))
+        return notes + ([problem] if problem else [])
 
     def _log_status(self) -> None:
         self.get_logger().info(self._status_line())
 
     def _diagnose(self, stat: Any) -> Any:
-        if self.sync is None:
-            stat.summary(DiagnosticStatus.OK, "unconfigured")
+        st = self._status()
+        if st is None:
+            stat.summary(DiagnosticStatus.OK, NOT_CONFIGURED)
             return stat
-        snap = self.sync.snapshot()
-        errors = self.worker.errors if self.worker is not None else 0
-        inputs = self.monitor.snapshot() if self.active and self.monitor is not None else []
-        silent = [i for i in inputs if i.silent]
-        if not self.active:
-            stat.summary(DiagnosticStatus.OK, "inactive")
-        elif silent:
-            stat.summary(DiagnosticStatus.WARN, "silent input(s): " + ", ".join(
-                f"{i.name} for {i.silent_s:.1f} s" for i in silent))
-        elif errors:
-            stat.summary(DiagnosticStatus.WARN, f"{errors} frames failed to translate")
-        elif snap.published == 0:
-            stat.summary(DiagnosticStatus.WARN, "no frame translated yet")
-        else:
-            stat.summary(DiagnosticStatus.OK, f"{snap.rate_hz:.1f} Hz")
-        stat.add("backend", self.translator.backend.label)
-        stat.add("model", str(self.settings.model))
-        stat.add("style", self.worker.style_info if self.worker is not None else "none")
-        stat.add("rate_hz", f"{snap.rate_hz:.2f}")
-        stat.add("latency_p50_ms", f"{snap.latency_p50_ms:.2f}")
-        stat.add("latency_p99_ms", f"{snap.latency_p99_ms:.2f}")
-        stat.add("published", str(snap.published))
-        stat.add("frames_dropped", str(snap.frames_dropped))
-        for reason, n in sorted(snap.frame_drops.items()):
-            stat.add(f"dropped_{reason}", str(n))
-        names = self._names()
-        for key, n in sorted(snap.missing.items()):
-            stat.add(f"dropped_incomplete_missing_{names.get(key, key)}", str(n))
-        for key, value in diagnostic_values(inputs):
+        level, message = summary(st)
+        stat.summary(LEVELS[level], message)
+        for key, value in diagnostic_pairs(st):
             stat.add(key, value)
-        for key, choice in (self.inputs.choices.items() if self.inputs is not None else ()):
-            stat.add(f"qos_in_{names.get(key, key)}", choice.reliability)
-        for reason, n in sorted(snap.message_drops.items()):
-            stat.add(f"messages_dropped_{reason}", str(n))
-        stat.add("episodes", str(snap.episodes))
-        stat.add("resets", str(snap.resets))
-        stat.add("pending", str(snap.pending))
         return stat
 
 

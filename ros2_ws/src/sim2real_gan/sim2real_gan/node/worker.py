@@ -14,6 +14,12 @@ from another thread (parameter callback) is applied by this thread before the ne
 
 A frame that cannot be read, checked (label/camera_info size) or translated is skipped and
 counted with its reason (:mod:`sim2real_gan.pipeline.faults`), as in ``translate-bag``.
+
+Shutdown: the middleware can go away under the thread (rclpy's signal handler shuts the
+context down before ``spin`` returns, and before anyone can stop this thread). ``alive``
+(the node passes its context's ``ok``) is checked before each frame, so the loop stops
+publishing as soon as the context is gone; a publish that still races the shutdown is not
+an error once ``alive`` says so (one debug line, the thread ends).
 """
 
 from __future__ import annotations
@@ -24,31 +30,16 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from sim2real_gan.node.params import StyleSpec
+from sim2real_gan.artifact import StyleSpec
 from sim2real_gan.pipeline import Frame, FrameSynchronizer
 from sim2real_gan.pipeline.faults import FaultLog, FrameFault, check_part_sizes
 from sim2real_gan.pipeline.message_step import MessageTranslator
+from sim2real_gan.runtime.styles import style_value
 
 if TYPE_CHECKING:
     from sim2real_gan.runtime import TranslatorLike
 
 log = logging.getLogger(__name__)
-
-
-def style_argument(spec: StyleSpec, rng: random.Random) -> Any:
-    """What ``Translator.set_style`` takes for a spec (a fresh seed for ``random``)."""
-    if spec.kind == "random":
-        return rng.randrange(2**31)
-    if spec.kind == "image":
-        import cv2
-
-        bgr = cv2.imread(str(spec.value), cv2.IMREAD_COLOR)
-        if bgr is None:
-            raise FileNotFoundError(f"style reference image {spec.value!r} cannot be read")
-        return np.ascontiguousarray(bgr[:, :, ::-1])
-    return spec.value
 
 
 class TranslationWorker:
@@ -61,23 +52,27 @@ class TranslationWorker:
         aux_keys: aux input name (``uv``, ``depth``) -> label key holding that stream.
         style: initial style.
         image_topic, camera_info_topic: names used in fault lines (label keys are topics).
+        alive: False once the middleware is shut down (the node: ``context.ok``); the loop
+            then stops, and a failure it caused is not counted as a frame error.
     """
 
     def __init__(self, sync: FrameSynchronizer, translator: TranslatorLike,
                  publish: Callable[[Frame, dict[str, Any]], None], *,
                  aux_keys: Mapping[str, str] | None = None, style: StyleSpec | None = None,
                  seed: int | None = None, image_topic: str = "image",
-                 camera_info_topic: str = "camera_info"):
+                 camera_info_topic: str = "camera_info",
+                 alive: Callable[[], bool] = lambda: True):
         self.sync = sync
         self.translator = translator
         self.publish = publish
         self.step_fn = MessageTranslator(translator.translate, aux_keys)
         self.image_topic, self.camera_info_topic = image_topic, camera_info_topic
+        self.alive = alive
         self.episode = 0  # episode of the last frame handled (the synchroniser's numbering)
         self.faults = FaultLog(log)
         self.errors = 0
         self.style_info = "none"
-        self._has_style = bool(getattr(getattr(translator, "manifest", None), "style_dim", 0))
+        self._has_style = translator.manifest.style_dim > 0
         self._rng = random.Random(seed)
         self._style = style or StyleSpec("random")
         self._style_dirty = True
@@ -119,7 +114,7 @@ class TranslationWorker:
             self._style_dirty = False
         if not self._has_style or not (dirty or (new_episode and spec.kind == "random")):
             return
-        arg = style_argument(spec, self._rng)
+        arg = style_value(spec, self._rng)
         self.translator.set_style(arg)
         self.style_info = (f"random seed {arg}" if spec.kind == "random"
                            else f"{spec.kind} {spec.value}")
@@ -143,12 +138,18 @@ class TranslationWorker:
         self.publish(frame, fields)
         self.sync.mark_published(frame)
 
+    def _stopping(self) -> bool:
+        """Asked to stop, or the middleware is gone (nothing can be published any more)."""
+        return self._stop.is_set() or not self.alive()
+
     def _run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stopping():
             frame = self.sync.wait(timeout_s=0.1)
             if frame is None:
                 self.sync.expire()
                 continue
+            if self._stopping():  # the context went while this thread waited
+                return
             try:
                 self.step(frame)
             except FrameFault as fault:  # counted skip: decode / size_mismatch / translate
@@ -156,8 +157,10 @@ class TranslationWorker:
                 self.sync.stats.drop_frame(fault.reason)
                 self.faults.record(fault)
             except Exception as exc:  # noqa: BLE001 - one bad frame must not stop the node
-                if self._stop.is_set():
-                    return  # shutting down: the middleware may already be gone
+                if self._stopping():  # a publish raced the shutdown: not a frame error
+                    log.debug("frame %d not published, shutting down: %s", frame.stamp_ns,
+                              exc)
+                    return
                 self.errors += 1
                 self.sync.stats.drop_frame("error")
                 if self.errors <= 5 or self.errors % 100 == 0:

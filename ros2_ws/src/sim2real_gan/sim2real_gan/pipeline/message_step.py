@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from sim2real_gan.artifact.pixels import check_frames
 from sim2real_gan.io.image_codec import (
-    ShapeMismatchError,
     from_rgb8,
     image_to_numpy,
     numpy_to_image_fields,
@@ -77,7 +77,8 @@ class MessageTranslator:
             Image fields (height, width, encoding, is_bigendian, step, data) of the output.
         Raises:
             ImageEncodingError (a ValueError) for an image or aux stream the codec refuses,
-            whatever the translate function raises, ShapeMismatchError for a wrong output.
+            whatever the translate function raises, ``artifact.pixels.InputError`` (a
+            ValueError) for an output that is not uint8 of the input's shape.
         """
         t0 = time.perf_counter()
         rgb = self._decode_image(image)
@@ -120,10 +121,7 @@ class MessageTranslator:
         t1 = time.perf_counter()
         out = self._translate(rgb, **aux)
         t2 = time.perf_counter()
-        if out.shape != rgb.shape or out.dtype != np.uint8:
-            raise ShapeMismatchError(
-                f"translator returned {out.dtype} {out.shape}, expected uint8 {rgb.shape}"
-            )
+        check_frames(out, "translator output", shape=rgb.shape)
         enc = self.output_encoding or (
             in_encoding if in_encoding in COLOUR_ENCODINGS else "rgb8")
         fields = numpy_to_image_fields(from_rgb8(out, enc), enc)

@@ -42,6 +42,9 @@ def resolve_model(spec: str | os.PathLike | None = None) -> Path:
         path = Path(spec).expanduser()
         if path.is_dir():
             return path
+        if path.exists():  # a file here is a wrong argument, not a shipped model's name
+            raise NotADirectoryError(f"model {path} is a file; expected a model artifact "
+                                     "folder (model.json, model.onnx) or a shipped model name")
         if os.sep in str(spec) or str(spec).startswith("."):
             raise FileNotFoundError(f"model directory {path} does not exist")
     name = DEFAULT_MODEL if spec is None else str(spec)

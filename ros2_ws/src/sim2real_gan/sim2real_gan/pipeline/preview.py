@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from sim2real_gan.artifact.pixels import check_frames
+
 # Fallback colours for class ids when no palette is given (8 distinct hues, id 0 black).
 _PALETTE = np.array([[0, 0, 0], [170, 60, 50], [230, 200, 80], [200, 120, 140],
                      [240, 240, 220], [60, 180, 60], [70, 90, 230], [240, 120, 20]], np.uint8)
@@ -34,9 +36,7 @@ def side_by_side(panels: list[tuple[str, np.ndarray]], gap: int = 2) -> np.ndarr
         raise ValueError("side_by_side needs at least one panel")
     h, w = panels[0][1].shape[:2]
     for name, p in panels:
-        if p.shape != (h, w, 3) or p.dtype != np.uint8:
-            raise ValueError(f"panel {name!r} is {p.dtype} {p.shape}, expected uint8 "
-                             f"{(h, w, 3)}")
+        check_frames(p, f"panel {name!r}", shape=(h, w, 3))
     sep = np.full((h, gap, 3), 255, np.uint8)
     parts: list[np.ndarray] = []
     for i, (name, p) in enumerate(panels):

@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from sim2real_gan.io.image_codec import ShapeMismatchError, from_rgb8, numpy_to_image_fields
+from sim2real_gan.artifact.pixels import check_frames
+from sim2real_gan.io.image_codec import from_rgb8, numpy_to_image_fields
 from sim2real_gan.pipeline.faults import FrameFault, check_part_sizes
 from sim2real_gan.pipeline.message_step import COLOUR_ENCODINGS, MessageTranslator, StepTimes
 from sim2real_gan.pipeline.stereo_topics import EYES, StereoPlan
@@ -120,9 +121,7 @@ class StereoTranslator:
         t1 = time.perf_counter()
         try:
             out = self._translate_batch(np.stack(rgb), **aux)
-            if out.shape != (2, *rgb[0].shape) or out.dtype != np.uint8:
-                raise ShapeMismatchError(f"translator returned {out.dtype} {out.shape}, "
-                                         f"expected uint8 {(2, *rgb[0].shape)}")
+            check_frames(out, "translator output", batched=True, shape=(2, *rgb[0].shape))
         except Exception as exc:  # noqa: BLE001 - any engine failure is this pair's fault
             raise FrameFault("translate", eyes["left"].image_topic, stamp_ns,
                              f"stereo pair: {type(exc).__name__}: {exc}") from exc

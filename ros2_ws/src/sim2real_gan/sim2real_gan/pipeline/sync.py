@@ -78,6 +78,7 @@ class FrameSynchronizer:
         self._orphans: dict[str, dict[int, _Orphan]] = {k: {} for k in config.part_keys}
         self._ready: list[Frame] = []
         self._closed: OrderedDict[int, bool] = OrderedDict()  # stamp -> was published
+        self._imageless: OrderedDict[int, None] = OrderedDict()  # image counted as missing
         self._last_out: tuple[int, int] | None = None  # (episode, stamp)
         self._ended_episode = 0  # episodes up to this one ended with a reset
         self._shadow: tuple[int, int] | None = None  # old episode's (last stamp, until clock)
@@ -235,6 +236,7 @@ class FrameSynchronizer:
                 del orphans[stamp]
                 self.stats.drop_message("reset", key=key)
         self._closed.clear()
+        self._imageless.clear()
         self._ended_episode = self._stamps.episode
         if old_newest is not None:
             self._shadow = (old_newest + self.config.slop_ns, now + self.config.hold_ns)
@@ -281,6 +283,16 @@ class FrameSynchronizer:
         while len(self._closed) > 4 * self.config.max_pending + 64:
             self._closed.popitem(last=False)
 
+    def _count_missing_image_locked(self, stamp: int) -> None:
+        """``missing[image]`` counts a stamp whose image never came once, however many of
+        its parts waited for it (stereo: both eyes' labels and the right image)."""
+        if stamp in self._imageless:
+            return
+        self._imageless[stamp] = None
+        while len(self._imageless) > 4 * self.config.max_pending + 64:
+            self._imageless.popitem(last=False)
+        self.stats.count_missing(IMAGE_KEY)
+
     def _enforce_bound_locked(self) -> None:
         while len(self._frames) + len(self._ready) > self.config.max_pending:
             oldest_ready = self._ready[0] if self._ready else None
@@ -308,7 +320,7 @@ class FrameSynchronizer:
                 if everything or now - orphan.arrived_ns > hold:
                     del orphans[stamp]
                     if not orphan.behind:
-                        self.stats.count_missing(IMAGE_KEY)
+                        self._count_missing_image_locked(stamp)
                         if key in self.config.peer_image_keys:  # a view without its image
                             self.stats.count_peer_only_frame()
                             self._drop_frame_locked(self._stamps.episode, stamp, "incomplete")

@@ -13,9 +13,10 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from sim2real_gan.io.staging import atomic_write_bytes
 
 
 class EngineMismatchError(RuntimeError):
@@ -171,22 +172,6 @@ def plan_engine(cache_dir: str | Path, key: EngineKey, *, model_name: str = "mod
         return EnginePlan(engine, meta, True, "engine file size differs from its metadata "
                           "(truncated write?)", stale)
     return EnginePlan(engine, meta, False, "cached engine matches", stale)
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory + rename
-    (cache files only; the runtime does not import ``export``, whose atomic helpers write
-    artifacts)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_engine_meta(plan: EnginePlan, key: EngineKey, engine_bytes: int) -> None:

@@ -26,7 +26,8 @@ from sim2real_gan.artifact import (
 )
 from sim2real_gan.artifact.pixels import check_frames, to_net
 
-__all__ = ["StyleEncoderRunner", "read_reference", "resolve_style", "seed_style", "style_value"]
+__all__ = ["StyleEncoderRunner", "check_style_for", "read_reference", "resolve_style",
+           "seed_style", "style_value"]
 
 
 class StyleEncoderRunner:
@@ -66,6 +67,22 @@ def style_value(spec: StyleSpec, rng: random.Random) -> int | str | np.ndarray:
     if spec.kind == "image":
         return read_reference(str(spec.value))
     return spec.value
+
+
+def check_style_for(spec: StyleSpec, manifest: ModelManifest) -> None:
+    """Refuse a style the model cannot use, naming what it has (the node's ``style``
+    parameter is checked with this before it is applied).
+
+    Raises:
+        StyleError: a name not in the style bank, or a reference image for a model
+            without a style encoder.
+    """
+    if spec.kind == "name" and spec.value not in manifest.styles:
+        raise StyleError(f"style: {spec.value!r} is not in the model's style bank "
+                         f"{sorted(manifest.styles)}")
+    if spec.kind == "image" and not manifest.style_encoder_file:
+        raise StyleError(f"style: this model has no style encoder, so the reference image "
+                         f"{spec.value} cannot be used")
 
 
 def resolve_style(spec: object, manifest: ModelManifest,

@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from sim2real_gan.io.staging import atomic_write_bytes
+
 from .engine_cache import (
     BuildSettings,
     DeviceInfo,
     EngineKey,
     EnginePlan,
-    atomic_write_bytes,
     default_cache_dir,
     plan_engine,
     write_engine_meta,

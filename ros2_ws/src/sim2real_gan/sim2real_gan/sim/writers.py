@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from sim2real_gan.io.staging import atomic_path
 from sim2real_gan.sim import config as C
 from sim2real_gan.sim.simulator import EndoscopeSimulator, Frame
 
@@ -118,14 +117,6 @@ def write_bag(path: str | os.PathLike, frames: Iterable[Frame], streams: Mapping
     return count
 
 
-def _replace_dir(tmp: Path, path: Path, overwrite: bool) -> None:
-    if path.exists():
-        if not overwrite:
-            raise FileExistsError(f"output {path} already exists (use --force)")
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
-    os.replace(tmp, path)
-
-
 def write_folder(path: str | os.PathLike, frames: Iterable[Frame], appearances: Iterable[str],
                  meta: Mapping[str, Any], overwrite: bool = False) -> int:
     """Write frames as files (atomic directory). Returns the number of frames written.
@@ -165,19 +156,12 @@ def write_frame_files(folder: Path, f: Frame, apps: tuple[str, ...],
 
 
 def atomic_dir(path: str | os.PathLike, fill: Any, overwrite: bool) -> int:
-    """Create ``path`` atomically: ``fill(tmp_dir) -> int`` writes into a temporary sibling,
-    which is renamed into place when complete (and removed on any error)."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"output {path} already exists (use --force)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
-        count = fill(tmp)
-        _replace_dir(tmp, path, overwrite)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    """Create ``path`` atomically through :func:`sim2real_gan.io.staging.atomic_path`:
+    ``fill(tmp_dir) -> int`` writes into a temporary sibling, renamed into place when
+    complete; on any error or interruption the sibling and the parents made for it go."""
+    with atomic_path(path, replace=overwrite) as built:
+        built.mkdir()
+        count = fill(built)
     return count
 
 
@@ -220,15 +204,8 @@ def write_preview(path: str | os.PathLike, sim: EndoscopeSimulator, frames: int,
         strip = stereo_preview_strip(sim, indices.astype(int))
     else:
         strip = preview_strip(sim, indices.astype(int))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", prefix=f".{path.stem}.", dir=path.parent)
-    os.close(fd)
-    try:
-        _imwrite(Path(tmp), strip[..., ::-1])
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path, replace=True) as built:  # parents it made go again on failure
+        _imwrite(built, strip[..., ::-1])
     return path
 
 
