@@ -155,4 +155,7 @@ def test_own_data_flags_are_checked_against_the_protocol(data, tmp_path: Path, c
     assert code == 2 and "--test-sequences is for the built-in simulator protocol" in caplog.text
     code = main(["evaluate", "--footage", str(data["footage"]), "--out", str(out)])
     assert code == 2 and "--footage needs --sim-bag" in caplog.text
+    code = main(["evaluate", "--sim-bag", str(data["gz"]), "--footage", str(data["footage"]),
+                 "--stereo", "--out", str(out)])
+    assert code == 2 and "--stereo is the built-in stereo protocol" in caplog.text
     assert not out.exists()

@@ -84,6 +84,9 @@ def check_flags(args: argparse.Namespace) -> None:
             flag = "--" + dest.replace("_", "-")
             raise ValueError(f"{flag} is for the built-in simulator protocol, not with --sim-bag"
                              if own else f"{flag} needs --sim-bag (the own-data protocol)")
+    if own and args.stereo:
+        raise ValueError("--stereo is the built-in stereo protocol (simulated stereo scenes with "
+                         "ground-truth disparity), not with --sim-bag")
     if own and args.footage is None:
         raise ValueError("--sim-bag needs --footage (your real footage: a video or a folder)")
 

@@ -76,7 +76,7 @@ def _pick_image(types: dict[str, str], topics: dict[str, str], namespace: str, r
     images = sorted(t for t, ty in types.items() if ty == IMAGE)
     if topics.get("image"):
         if types.get(topics["image"]) != IMAGE:
-            raise ValueError(f"{where}: image topic {topics['image']} is not an "
+            raise ValueError(f"{where}: image topic {topics['image']} is not a "
                              f"{IMAGE} topic of the bag; its Image topics: {images}")
         return topics["image"]
     if namespace:
