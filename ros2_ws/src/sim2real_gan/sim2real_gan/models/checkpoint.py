@@ -9,14 +9,14 @@ style encoder. Every file is written to a temporary sibling and renamed (atomic)
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
+
+from sim2real_gan.io.staging import atomic_path
 
 from .config import GeneratorConfig
 from .generators import build_generator
@@ -29,16 +29,9 @@ STYLE_ENCODER = "style_encoder.safetensors"
 
 
 def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; checkpoints are shared artefacts
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """``write(tmp_path)`` builds the file; it replaces ``path`` whole (io.staging's rule)."""
+    with atomic_path(path, replace=True) as built:
+        write(str(built))
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
