@@ -12,14 +12,12 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from sim2real_gan.io.staging import atomic_path
 from sim2real_gan.sim.config import CLASS_NAMES, LABEL_COLORS
 
 from .protocol import ProtocolResult
@@ -255,16 +253,13 @@ def write_report(result: ProtocolResult, out_dir: str | Path, targets: list[dict
                  title: str = "sim2real_gan evaluation", overwrite: bool = False) -> Path:
     """Write metrics.json, report.md, report.html and the figures into ``out_dir``.
 
-    Everything is written into a temporary sibling directory that is renamed to ``out_dir``
-    at the end, so an interrupted run leaves no half report.
+    Built beside ``out_dir`` and renamed into place (io.staging.atomic_path), so an
+    interrupted run leaves no half report; an existing ``out_dir`` is replaced only with
+    ``overwrite`` (the CLI decides that under its --force rule and passes a staged path).
     """
     out = Path(out_dir)
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"report directory exists: {out} (pass overwrite / --force)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        tmp.chmod(0o755)  # mkdtemp makes it private; a report is meant to be shared
+    with atomic_path(out, replace=overwrite) as tmp:
+        tmp.mkdir()
         metrics = result.metrics()
         metrics["targets"] = targets or []
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, allow_nan=True) + "\n",
@@ -276,14 +271,4 @@ def write_report(result: ProtocolResult, out_dir: str | Path, targets: list[dict
         md, page = _document(metrics, targets or [], title)
         (tmp / "report.md").write_text(md, encoding="utf-8")
         (tmp / "report.html").write_text(page, encoding="utf-8")
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return out
