@@ -147,3 +147,13 @@ def test_missing_inputs(work, footage, caplog) -> None:
     _refused(work, caplog, _evaluate(work, bag, footage) + ["--footage-mask", "m.png"],
              "--footage-mask", "m.png")
     _refused(work, caplog, ["dump", str(work / "nope"), str(work / "out")], "nope")
+
+
+def test_short_bag_shrinks_the_clip_plan_with_a_warning(tmp_path: Path, caplog) -> None:
+    """A bag shorter than the asked clips is scored on what it has, and says so."""
+    from sim2real_gan.eval.own_data import ClipPlan, load_sim_clips
+
+    bag = write_bag(tmp_path / "short", frames=4)
+    clips = load_sim_clips(bag, ClipPlan(clips=2, clip_frames=8), (32, 32))
+    assert clips.info["clips"] == 1 and clips.info["clip_frames"] == 4 and clips.rgb.shape[:2] == (1, 4)
+    assert "asked for 2 clips x 8 frames, the bag gives 1 x 4" in caplog.text

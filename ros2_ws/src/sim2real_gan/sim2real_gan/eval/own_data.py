@@ -209,6 +209,11 @@ def _choose(rec, plan: ClipPlan) -> tuple[list[list[int]], list[int]]:
                          f"the temporal metrics need at least 2")
     t = min(plan.clip_frames, len(longest))
     clips = [seqs[i][s:s + t] for i, s in pick_windows([len(q) for q in seqs], t, plan.clips)]
+    if t < plan.clip_frames or len(clips) < plan.clips:
+        log.warning("%s: asked for %d clips x %d frames, the bag gives %d x %d (its longest run "
+                    "without a stamp gap has %d frames at stride %d); the metrics use those",
+                    rec.where, plan.clips, plan.clip_frames, len(clips), t, len(longest),
+                    plan.stride)
     return clips, longest[:max(2, plan.profile_frames)]
 
 
