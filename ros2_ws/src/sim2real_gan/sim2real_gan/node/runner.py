@@ -4,8 +4,9 @@ Jazzy's rclpy turns SIGINT/SIGTERM into a context shutdown (``spin`` raises
 ``ExternalShutdownException``) and may also deliver a ``KeyboardInterrupt``, possibly while the
 node is already being torn down. Its signal thread shuts the context down while ``spin`` may
 be between two waits, so ``spin`` can also raise ``RCLError`` ("failed to initialize wait
-set: the given context is not valid"); that error counts as the shutdown only when the
-context is indeed gone, else it is raised. Once one of them arrived, further SIGINTs are
+set: the given context is not valid") or, while taking a message from a subscription whose
+handle the shutdown is destroying, ``RuntimeError`` ("Unable to convert call argument");
+either counts as the shutdown only when the context is indeed gone, else it is raised. Once one of them arrived, further SIGINTs are
 ignored so the teardown (stop threads, destroy the node) always completes and the process
 exits 0.
 """
@@ -37,7 +38,7 @@ def run_node(make_node: Callable[[], Any], start: Callable[[Any], int] | None = 
             rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
-    except RCLError:
+    except (RCLError, RuntimeError):
         if rclpy.ok():  # not the shutdown race: a real failure
             raise
     finally:
