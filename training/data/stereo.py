@@ -23,15 +23,13 @@ stereo samples are never flipped horizontally (vertical flips keep rows aligned)
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from .cache_dir import build_cache_dir
 from .frames import FrameRef
 from .source_data import Sequence_
 
@@ -171,9 +169,7 @@ class EstimatedDisparityFrame(FrameRef):
 
 def _compute(seq: Sequence_, folder: Path, est: DisparityEstimator, bar: tqdm) -> None:
     """Estimate every frame of ``seq`` into a new ``folder`` (atomic: temp dir + rename)."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with build_cache_dir(folder) as tmp:
         first = seq[0].load()
         h, w = first["image"].shape[:2]
         disp = np.lib.format.open_memmap(tmp / "disparity.npy", "w+", np.float16, (len(seq), h, w))
@@ -185,13 +181,6 @@ def _compute(seq: Sequence_, folder: Path, est: DisparityEstimator, bar: tqdm) -
         disp.flush()
         valid.flush()
         del disp, valid
-        if folder.exists():  # another process finished the same sequence first
-            shutil.rmtree(tmp)
-        else:
-            os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def attach_estimated_disparity(seqs: list[Sequence_], cache: Path, est: DisparityEstimator,

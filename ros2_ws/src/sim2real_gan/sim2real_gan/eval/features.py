@@ -117,6 +117,18 @@ def _images_tensor(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255.0)
 
 
+def _seeded_training(cfg: FeatureNetConfig
+                     ) -> tuple[RealFeatureNet, torch.optim.Optimizer, torch.Generator]:
+    """A freshly seeded net in train mode, its Adam optimiser and the batch generator: the same
+    seed gives the same network and batches without touching the global RNG."""
+    gen = torch.Generator().manual_seed(cfg.seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        net = RealFeatureNet(cfg)
+    net.train()
+    return net, torch.optim.Adam(net.parameters(), lr=cfg.lr), gen
+
+
 def train_feature_net(images: np.ndarray, labels: np.ndarray, cfg: FeatureNetConfig,
                       progress: bool = False) -> RealFeatureNet:
     """Train on real-style frames (N,H,W,3) uint8 with labels (N,H,W); seeded."""
@@ -126,12 +138,7 @@ def train_feature_net(images: np.ndarray, labels: np.ndarray, cfg: FeatureNetCon
         raise ValueError(f"need at least 2 real frames to train the feature net, got {images.shape[0]}")
     x_all = _images_tensor(images)
     target = _class_fractions(labels, cfg.num_classes)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(cfg.seed)
-        net = RealFeatureNet(cfg)
-    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-    net.train()
+    net, opt, gen = _seeded_training(cfg)
     for _ in tqdm(range(cfg.steps), desc="feature net", disable=not progress, leave=False):
         idx = torch.randint(0, x_all.shape[0], (min(cfg.batch_size, x_all.shape[0]),), generator=gen)
         logp = F.log_softmax(net.class_logits(x_all[idx]), dim=1)
@@ -180,12 +187,7 @@ def train_footage_feature_net(images: np.ndarray, mask: np.ndarray, cfg: Feature
     x_all = _images_tensor(images)
     small = F.interpolate(x_all, size=(s, s), mode="bilinear", align_corners=False,
                           antialias=True) * _symmetric_mask(mask, s)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(cfg.seed)
-        net = RealFeatureNet(cfg)
-    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-    net.train()
+    net, opt, gen = _seeded_training(cfg)
     for _ in tqdm(range(cfg.steps), desc="feature net (footage)", disable=not progress,
                   leave=False):
         idx = torch.randint(0, len(small), (min(cfg.batch_size, len(small)),), generator=gen)

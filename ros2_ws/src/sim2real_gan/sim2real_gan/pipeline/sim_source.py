@@ -8,12 +8,36 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
 from sim2real_gan.sim.config import SimConfig, StereoConfig
-from sim2real_gan.sim.simulator import EndoscopeSimulator, Frame
+from sim2real_gan.sim.simulator import EndoscopeSimulator
 from sim2real_gan.sim.writers import progress as progress_bar
 from sim2real_gan.sim.writers import write_bag
+
+T = TypeVar("T")
+
+
+class _Clock:
+    """Seconds spent inside the simulator while a writer pulls frames from it."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def timed(self, frames: Iterable[T]) -> Iterator[T]:
+        it = iter(frames)
+        while True:
+            t0 = time.perf_counter()
+            item = next(it, None)
+            self.seconds += time.perf_counter() - t0
+            if item is None:
+                return
+            yield item
+
+    def rate(self, n: int) -> float:
+        """``n`` items per simulator second (0 when nothing was timed)."""
+        return n / self.seconds if self.seconds > 0 else 0.0
 
 
 def simulate_to_bag(path: str | os.PathLike, frames: int = 120, width: int = 256,
@@ -25,22 +49,10 @@ def simulate_to_bag(path: str | os.PathLike, frames: int = 120, width: int = 256
         raise ValueError(f"frames must be >= 1, got {frames}")
     sim = EndoscopeSimulator(SimConfig(width=width, height=height, appearances=(appearance,)),
                              seed=seed)
-    sim_s = 0.0
-
-    def timed() -> Iterator[Frame]:
-        nonlocal sim_s
-        it = iter(sim.frames(frames))
-        while True:
-            t0 = time.perf_counter()
-            frame = next(it, None)
-            sim_s += time.perf_counter() - t0
-            if frame is None:
-                return
-            yield frame
-
-    write_bag(path, progress_bar(timed(), frames, progress), {appearance: ns},
-              storage=storage, overwrite=overwrite)
-    return frames / sim_s if sim_s > 0 else 0.0
+    clock = _Clock()
+    write_bag(path, progress_bar(clock.timed(sim.frames(frames)), frames, progress),
+              {appearance: ns}, storage=storage, overwrite=overwrite)
+    return clock.rate(frames)
 
 
 def simulate_stereo_to_bag(path: str | os.PathLike, frames: int = 120, width: int = 256,
@@ -56,19 +68,7 @@ def simulate_stereo_to_bag(path: str | os.PathLike, frames: int = 120, width: in
     cfg = SimConfig(width=width, height=height, appearances=("sim",),
                     stereo=StereoConfig(baseline_m=baseline_m))
     sim = EndoscopeSimulator(cfg, seed=seed)
-    sim_s = 0.0
-
-    def timed() -> Iterator:
-        nonlocal sim_s
-        it = iter(sim.stereo_frames(frames))
-        while True:
-            t0 = time.perf_counter()
-            pair = next(it, None)
-            sim_s += time.perf_counter() - t0
-            if pair is None:
-                return
-            yield pair
-
-    write_stereo_bag(path, progress_bar(timed(), frames, progress), {"sim": ns},
-                     storage=storage)
-    return frames / sim_s if sim_s > 0 else 0.0
+    clock = _Clock()
+    write_stereo_bag(path, progress_bar(clock.timed(sim.stereo_frames(frames)), frames, progress),
+                     {"sim": ns}, storage=storage)
+    return clock.rate(frames)
