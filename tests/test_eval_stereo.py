@@ -89,13 +89,18 @@ def test_evaluate_stereo_rows_targets_and_report(tmp_path: Path) -> None:
     metrics = json.loads((out / "metrics.json").read_text())
     rows = metrics["rows"]
     assert list(rows) == ["sim pair (no translation)", "real rendering (reference)",
-                          "tiny (stereo pair)", "tiny (per view)"]
+                          "tiny (stereo pair)", "tiny (stereo pair, right from left)",
+                          "tiny (per view)"]
     for r in rows.values():
         assert r["lr_warping_error"] >= 0 and 0 <= r["sgbm_bad3"] <= 1
         assert r["sgbm_epe_interior"] >= 0
     # one style per pair keeps both eyes closer than two styles
     assert rows["tiny (stereo pair)"]["lr_warping_error"] < rows["tiny (per view)"][
         "lr_warping_error"]
+    # the right eye rebuilt from the left with depth: both eyes agree where both see
+    reproj = rows["tiny (stereo pair, right from left)"]
+    assert reproj["lr_warping_error"] < 0.5 * rows["tiny (stereo pair)"]["lr_warping_error"]
+    assert {t["row"] for t in metrics["targets"]} == {"tiny (stereo pair, right from left)"}
     assert [t["target"] for t in metrics["targets"]] == [
         "left-right warping error", "SGBM end-point error", "SGBM EPE vs tiny (per view)"]
     assert (out / "stereo.png").stat().st_size > 0
@@ -116,3 +121,10 @@ def test_stereo_targets_compare_with_own_per_view_and_unstyled_baselines() -> No
                    ("a (stereo pair)", "SGBM end-point error"): True,
                    ("a (stereo pair)", "SGBM EPE vs a (per view)"): True,
                    ("a (stereo pair)", "SGBM EPE vs cyclegan (per view)"): False}
+    # with a right-from-left row (serving with depth), that row is judged
+    rows["a (stereo pair, right from left)"] = row(0.5, 1.02)
+    got = {(t["row"], t["target"]): t["met"] for t in check_all_targets(rows, ["a"])}
+    assert got == {("a (stereo pair, right from left)", "left-right warping error"): True,
+                   ("a (stereo pair, right from left)", "SGBM end-point error"): True,
+                   ("a (stereo pair, right from left)", "SGBM EPE vs a (per view)"): True,
+                   ("a (stereo pair, right from left)", "SGBM EPE vs cyclegan (per view)"): True}

@@ -93,7 +93,7 @@ def test_node_parameters_and_translate_bag_flags_give_the_same_stereo_plan() -> 
 
 def test_translate_bag_refuses_eye_namespaces_without_stereo() -> None:
     args = build_parser().parse_args(["translate-bag", "in", "out", "--left-ns", "a"])
-    with pytest.raises(ValueError, match="--left-ns and --right-ns need --stereo"):
+    with pytest.raises(ValueError, match="--left-ns, --right-ns and --stereo-depth-topic need --stereo"):
         bag_config(args)
 
 

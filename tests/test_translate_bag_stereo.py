@@ -45,9 +45,10 @@ def test_both_eyes_translated_with_one_style(tmp_path: Path, artifact: Path,
                                             stereo_bag: Path) -> None:
     from sim2real_gan.runtime import Translator
 
-    out = tmp_path / "out"
+    out = tmp_path / "out"  # without depth reprojection: each eye its own translation
     assert main(["translate-bag", str(stereo_bag), str(out), "--stereo", "--model",
-                 str(artifact), "--style", "2", "--no-progress"]) == 0
+                 str(artifact), "--style", "2", "--no-progress", "--stereo-depth-topic",
+                 ""]) == 0
     src, dst = records(stereo_bag), records(out)
     assert set(dst) == {t.replace(NS, OUT) for t in src}
     for topic in src:
@@ -74,6 +75,47 @@ def test_both_eyes_translated_with_one_style(tmp_path: Path, artifact: Path,
     per_view = [t.translate(a) for a in ins["right"]]
     per_view_gap = np.abs(colour(outs["left"]) - colour(per_view)).max()
     assert pair_gap < 4.0 and per_view_gap > 3 * pair_gap, (pair_gap, per_view_gap)
+
+
+def test_right_eye_from_the_left_translation_with_depth(tmp_path: Path, artifact: Path,
+                                                       stereo_bag: Path, caplog) -> None:
+    """By default (both eyes carry depth and camera_info) the right eye's pixels that the
+    left eye also sees are the left translation reprojected; the rest, and the left eye, are
+    the batch's own translation; labels stay byte-identical."""
+    import logging
+
+    from sim2real_gan.pipeline.stereo_reproject import PairGeometry, reproject_right
+    from sim2real_gan.runtime import Translator
+
+    caplog.set_level(logging.INFO)
+    out = tmp_path / "out"
+    assert main(["translate-bag", str(stereo_bag), str(out), "--stereo", "--model",
+                 str(artifact), "--style", "2", "--no-progress"]) == 0
+    lines = " ".join(r.getMessage() for r in caplog.records)
+    assert "right eye from the left translation in 4 pairs" in lines
+    src, dst = records(stereo_bag), records(out)
+    for topic in src:
+        if not topic.endswith("/image_raw"):
+            assert dst[topic.replace(NS, OUT)] == src[topic], topic
+    with BagReader(stereo_bag) as r:
+        infos = {e: [m.decode() for m in r.messages([f"{NS}/{e}/camera_info"])]
+                 for e in ("left", "right")}
+    geometry = PairGeometry.from_projections(infos["left"][0].p, infos["right"][0].p)
+    assert geometry is not None and geometry.fx_b > 0
+    t = Translator.from_artifact(artifact, "onnxruntime", style=2)
+    ins = {e: images(stereo_bag, f"{NS}/{e}/image_raw") for e in ("left", "right")}
+    depth = {e: images(stereo_bag, f"{NS}/{e}/depth") for e in ("left", "right")}
+    outs = {e: images(out, f"{OUT}/{e}/image_raw") for e in ("left", "right")}
+    covered = []
+    for i in range(4):
+        left, right = t.translate(ins["left"][i]), t.translate(ins["right"][i])
+        assert np.abs(left.astype(int) - outs["left"][i]).max() <= 1
+        want, mask = reproject_right(left, right, depth["left"][i], depth["right"][i], geometry)
+        assert np.abs(want.astype(int) - outs["right"][i]).max() <= 2
+        own = np.abs(right.astype(int) - outs["right"][i]).max(-1)
+        assert own[~mask].max() <= 1  # not seen by the left eye: the right's own pixels
+        covered.append(mask.mean())
+    assert 0.5 < np.mean(covered) < 1.0
 
 
 def test_stereo_without_a_pair_in_the_bag_is_one_error(tmp_path: Path, artifact: Path,
@@ -120,7 +162,7 @@ def test_stereo_model_with_aux_reads_each_eyes_own_uv(tmp_path: Path, stereo_bag
     model = make_tiny_artifact(tmp_path / "aux", aux=("uv",))
     out = tmp_path / "out"
     assert main(["translate-bag", str(stereo_bag), str(out), "--stereo", "--model", str(model),
-                 "--style", "1", "--no-progress"]) == 0
+                 "--style", "1", "--no-progress", "--stereo-depth-topic", ""]) == 0
     t = Translator.from_artifact(model, "onnxruntime", style=1)
     for eye in ("left", "right"):
         rgb = images(stereo_bag, f"{NS}/{eye}/image_raw")[0]

@@ -148,6 +148,20 @@ def add_topic_args(p: argparse.ArgumentParser) -> None:
                    f"--stereo (default {d.left_ns})")
     g.add_argument("--right-ns", type=_ros_name(False), default=d.right_ns,
                    help=f"right eye namespace, with --stereo (default {d.right_ns})")
+    g.add_argument("--stereo-depth-topic", type=_depth_topic, default=d.stereo_depth_topic,
+                   metavar="NAME", help="each eye's depth topic, relative to the eye, with "
+                   "--stereo: when both eyes carry it with camera_info, the right eye's pixels "
+                   "that the left eye also sees are the left translation reprojected with "
+                   f"it, so both eyes agree on depth (default {d.stereo_depth_topic}; '' = "
+                   "off, each eye its own translation)")
+
+
+def _depth_topic(text: str) -> str:
+    """argparse type of --stereo-depth-topic: '' (off) or a relative ROS topic name."""
+    if text and text.startswith("/"):
+        raise argparse.ArgumentTypeError(f"{text!r} is absolute; name the depth topic relative "
+                                         "to each eye's namespace (e.g. depth)")
+    return _ros_name(False)(text) if text else text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -202,10 +216,12 @@ def bag_config(args: argparse.Namespace) -> Any:
         keep_input=args.keep_input, storage=args.storage,
         slop_ns=int(args.slop_ms * 1e6), hold_ns=int(args.hold_ms * 1e6),
         reorder_ns=int(args.reorder_ms * 1e6), progress=not args.no_progress,
-        stereo=args.stereo, left_ns=args.left_ns, right_ns=args.right_ns)
+        stereo=args.stereo, left_ns=args.left_ns, right_ns=args.right_ns,
+        stereo_depth_topic=args.stereo_depth_topic)
     d = BagTranslateConfig()
-    if not args.stereo and (args.left_ns, args.right_ns) != (d.left_ns, d.right_ns):
-        raise ValueError("--left-ns and --right-ns need --stereo")
+    if not args.stereo and (args.left_ns, args.right_ns, args.stereo_depth_topic) != (
+            d.left_ns, d.right_ns, d.stereo_depth_topic):
+        raise ValueError("--left-ns, --right-ns and --stereo-depth-topic need --stereo")
     cfg.check()
     return cfg
 

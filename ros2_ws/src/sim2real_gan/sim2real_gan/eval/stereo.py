@@ -13,9 +13,11 @@ Rows: the raw sim pair, the ``real`` rendering of the same scenes (reference), a
 model its *stereo* translation (one style per pair: what ``translate-bag --stereo`` and the
 node's stereo mode do) and its *per-view* translation (each eye translated on its own with
 its own random style, as a per-view system does; a model without a style input has only the
-per-view row, its two modes being the same). Targets (issue #14):
-``lr_warping_error`` of ours <= 1.5 x the sim pair's; ``sgbm_epe`` of ours <= 1.2 x the sim
-pair's and below every per-view row.
+per-view row, its two modes being the same); a styled model also gets the *right from left*
+row: the stereo translation with the right eye rebuilt from the left with both eyes' depth,
+what serving does by default when the eyes carry depth. Targets (issue #14), for the
+serving row (right from left when present): ``lr_warping_error`` of ours <= 1.5 x the sim
+pair's; ``sgbm_epe`` of ours <= 1.2 x the sim pair's and below every per-view row.
 """
 
 from __future__ import annotations
@@ -27,20 +29,26 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from tqdm import tqdm
 
+from sim2real_gan.pipeline.stereo_reproject import PairGeometry, depth_metres, reproject_right
+
 from . import data as D
 from .methods import ArtifactMethod, CheckpointMethod, Method
 from .stereo_match import SgbmConfig, disparity_error, lr_warping_error, sgbm_disparity
 
 __all__ = ["StereoEvalConfig", "StereoData", "StereoResult", "simulate_stereo",
            "run_stereo_eval", "check_stereo_targets", "check_all_targets", "SIM_ROW",
-           "REAL_ROW"]
+           "REAL_ROW", "REPROJECTED", "right_from_left"]
 
 log = logging.getLogger(__name__)
 
 SIM_ROW = "sim pair (no translation)"
 REAL_ROW = "real rendering (reference)"
 PAIR, PER_VIEW = "stereo pair", "per view"
-"""Row modes: one style per pair (serving) / each eye on its own (styled: own random style)."""
+"""Row modes: one style per pair / each eye on its own (styled: own random style)."""
+REPROJECTED = "stereo pair, right from left"
+"""Row mode: one style per pair, then the right eye's pixels the left eye also sees taken from
+the left translation with the simulator's depth (what serving does when both eyes carry depth
+and camera_info: :mod:`sim2real_gan.pipeline.stereo_reproject`)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,7 @@ class StereoEvalConfig:
     baseline_m: float = 0.005
     sgbm: SgbmConfig = field(default_factory=SgbmConfig)
     samples: int = 1  # scenes kept for the report's figure
+    reproject_tolerance: float = 0.02  # relative depth agreement (pipeline.stereo_reproject)
 
     def __post_init__(self) -> None:
         if self.width < 32 or self.height < 32 or self.width % 8 or self.height % 8:
@@ -74,6 +83,7 @@ class StereoData:
     right: D.Sequences
     disparity: dict[str, np.ndarray]
     valid: dict[str, np.ndarray]
+    geometry: PairGeometry | None = None  # the eyes' fx * B and cx difference
 
 
 def simulate_stereo(cfg: StereoEvalConfig, progress: bool = False) -> StereoData:
@@ -114,9 +124,27 @@ def simulate_stereo(cfg: StereoEvalConfig, progress: bool = False) -> StereoData
                            flow_valid=np.stack(acc["fv"]), seeds=list(seeds),
                            content_mask=np.stack(acc["mask"]))
 
+    from sim2real_gan.sim.stereo import eye_intrinsics
+
+    k = eye_intrinsics(sim_cfg)
+    geometry = PairGeometry(float(k["left"][0, 0] * cfg.baseline_m),
+                            float(k["left"][0, 2] - k["right"][0, 2]))
     return StereoData(seqs(eyes["left"]), seqs(eyes["right"]),
                       {a: np.stack(v) for a, v in disp.items()},
-                      {a: np.stack(v) for a, v in valid.items()})
+                      {a: np.stack(v) for a, v in valid.items()}, geometry)
+
+
+def right_from_left(left: np.ndarray, right: np.ndarray, data: StereoData,
+                    tolerance: float = 0.02) -> np.ndarray:
+    """The right translations (N,T,H,W,3) rebuilt from the left ones with the simulator's
+    depth, as serving does (:func:`~sim2real_gan.pipeline.stereo_reproject.reproject_right`)."""
+    out = right.copy()
+    for i in range(left.shape[0]):
+        for t in range(left.shape[1]):
+            out[i, t], _ = reproject_right(
+                left[i, t], right[i, t], depth_metres(data.left.depth[i, t]),
+                depth_metres(data.right.depth[i, t]), data.geometry, tolerance)
+    return out
 
 
 def _joined(a: D.Sequences, b: D.Sequences, axis: int) -> D.Sequences:
@@ -140,6 +168,9 @@ def translate_pairs(method: Method, data: StereoData, mode: str
     is sequence i, its right eye sequence N + i), so each eye gets its own style.
     """
     n, t = data.left.shape[:2]
+    if mode == REPROJECTED:
+        left, right, per_frame = translate_pairs(method, data, PAIR)
+        return left, right_from_left(left, right, data), per_frame
     if mode == PAIR:
         out = method.translate(_joined(data.left, data.right, axis=1))
         left, right = out[:, :t], out[:, t:]
@@ -199,8 +230,9 @@ class StereoResult:
 
 
 def _modes(method: Method) -> list[str]:
-    """Both modes for a styled model; the per-view row only for one without style input."""
-    return [PAIR, PER_VIEW] if _style_dim(method) > 0 else [PER_VIEW]
+    """All three modes for a styled model; the per-view row only for one without style
+    input."""
+    return [PAIR, REPROJECTED, PER_VIEW] if _style_dim(method) > 0 else [PER_VIEW]
 
 
 def _style_dim(method: Method) -> int:
@@ -230,8 +262,15 @@ def run_stereo_eval(methods: list[Method], cfg: StereoEvalConfig,
         rows[name]["method"] = {"kind": "reference", "appearance": app}
         samples[name] = (left[0], right[0], est)
     for m in tqdm(methods, desc="stereo methods", disable=not progress):
+        pair = None  # the stereo-pair translation, reused by the right-from-left row
         for mode in _modes(m):
-            left, right, per_frame = translate_pairs(m, data, mode)
+            if mode == REPROJECTED and pair is not None:
+                left, per_frame = pair[0], pair[2]
+                right = right_from_left(pair[0], pair[1], data, cfg.reproject_tolerance)
+            else:
+                left, right, per_frame = translate_pairs(m, data, mode)
+            if mode == PAIR:
+                pair = (left, right, per_frame)
             row = f"{m.name} ({mode})"
             rows[row], est = score_pair(left, right, data.disparity["sim"],
                                         data.valid["sim"], cfg.sgbm)
@@ -247,13 +286,14 @@ def run_stereo_eval(methods: list[Method], cfg: StereoEvalConfig,
 
 
 def check_stereo_targets(rows: dict[str, dict], ours: str) -> list[dict]:
-    """The issue's stereo targets for model ``ours`` (its stereo-pair row, or its only row),
+    """The issue's stereo targets for model ``ours`` (its right-from-left row, what serving
+    does with depth; else its stereo-pair row, or its only row),
     each {target, row, rule, value, threshold, met}: LR warping error <= 1.5 x the sim
     pair's, SGBM EPE <= 1.2 x the sim pair's, and SGBM EPE below per-view translation: the
     model's own per-view row and every model that only has a per-view row (no style input,
     e.g. CycleGAN)."""
     pair, own_view = f"{ours} ({PAIR})", f"{ours} ({PER_VIEW})"
-    row = pair if pair in rows else own_view
+    row = next((r for r in (f"{ours} ({REPROJECTED})", pair) if r in rows), own_view)
     if row not in rows:
         raise ValueError(f"'ours' {ours!r} has no row; rows are {sorted(rows)}")
     o, sim = rows[row], rows[SIM_ROW]

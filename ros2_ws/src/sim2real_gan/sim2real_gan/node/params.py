@@ -94,6 +94,10 @@ TRANSLATOR_PARAMS: dict[str, ParamSpec] = dict([
        "with one style and published under <output_ns>/<left_ns>, <output_ns>/<right_ns>"),
     _p("left_ns", "str", "left eye namespace below input_ns and output_ns (stereo)"),
     _p("right_ns", "str", "right eye namespace below input_ns and output_ns (stereo)"),
+    _p("stereo_depth_topic", "str", "each eye's depth topic, relative to the eye (stereo): "
+       "when it is among label_topics and both eyes carry camera_info, the right eye's "
+       "pixels that the left eye also sees are the left translation reprojected with it "
+       "(docs/stereo.md); '' = off"),
     _p("style", "str", f"appearance: {STYLE_SYNTAX}; random draws a new code per episode "
        "(the old seed:N, name:NAME, image:PATH still work, with a deprecation warning)",
        runtime=True),
@@ -372,6 +376,7 @@ class TranslatorSettings:
     log_period_s: float
     autostart: bool = True
     stereo: StereoPlan | None = None  # both eyes' routes in stereo mode (topics = its frame)
+    stereo_depth_topic: str = "depth"  # right eye from the left translation ('' = off)
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> TranslatorSettings:
@@ -387,6 +392,12 @@ class TranslatorSettings:
             raise ParameterError("backend: tensorrt runs on CUDA only, but device is 'cpu'")
         topics = plan_topics(p)
         stereo = plan_stereo(p) if p["stereo"] else None
+        depth = p["stereo_depth_topic"]
+        if depth:
+            check_topic("stereo_depth_topic", depth)
+            if depth.startswith("/"):
+                raise ParameterError(f"stereo_depth_topic: {depth!r} is absolute; name it "
+                                     "relative to each eye's namespace (e.g. depth)")
         return cls(
             model=p["model"], backend=p["backend"], precision=p["precision"],
             device=p["device"], threads=p["threads"], topics=topics,
@@ -397,7 +408,7 @@ class TranslatorSettings:
             max_pending=p["max_pending"], qos=p["qos"], queue_depth=p["queue_depth"],
             engine_cache_dir=p["engine_cache_dir"],
             force_engine_update=p["force_engine_update"], log_period_s=p["log_period_s"],
-            autostart=p["autostart"], stereo=stereo,
+            autostart=p["autostart"], stereo=stereo, stereo_depth_topic=depth,
         )
 
     def backend_options(self) -> dict[str, Any]:

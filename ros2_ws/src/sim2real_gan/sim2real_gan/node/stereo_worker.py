@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sim2real_gan.node.params import StyleSpec
 from sim2real_gan.node.worker import TranslationWorker
 from sim2real_gan.pipeline import Frame, FrameSynchronizer
+from sim2real_gan.pipeline.stereo_reproject import right_from_left_for
 from sim2real_gan.pipeline.stereo_step import (
     BaselineCheck,
     StereoTranslator,
@@ -41,18 +42,25 @@ class StereoTranslationWorker(TranslationWorker):
         publish: ``publish(frame, {"left": image fields, "right": image fields})``.
         plan: both eyes' routes, aux streams included (:meth:`StereoPlan.with_labels`).
         aux_names: the model's aux input name -> topic name beside each eye's image.
+        depth_topic: each eye's depth topic (relative); when the plan carries it for both
+            eyes with camera_info, the right eye is rebuilt from the left translation
+            (:mod:`sim2real_gan.pipeline.stereo_reproject`); "" = off.
         style, seed, alive: as the mono worker.
     """
 
     def __init__(self, sync: FrameSynchronizer, translator: TranslatorLike,
                  publish: Callable[[Frame, dict[str, Any]], None], *, plan: StereoPlan,
-                 aux_names: dict[str, str] | None = None, style: StyleSpec | None = None,
+                 aux_names: dict[str, str] | None = None, depth_topic: str = "",
+                 style: StyleSpec | None = None,
                  seed: int | None = None, alive: Callable[[], bool] = lambda: True):
         super().__init__(sync, translator, publish, style=style, seed=seed,
                          image_topic=plan.left.image.src, alive=alive)
         self.plan = plan
+        right_from_left, why = right_from_left_for(plan, depth_topic)
+        log.info("%s", why)
         self.step_fn = StereoTranslator(translator.translate_batch,
-                                        aux_keys=plan.aux_topics(aux_names or {}))
+                                        aux_keys=plan.aux_topics(aux_names or {}),
+                                        right_from_left=right_from_left)
         self.baseline = BaselineCheck(log)
 
     def step(self, frame: Frame) -> None:

@@ -183,7 +183,8 @@ class TranslatorNode(LifecycleNode):
         if s.stereo is not None:
             self.worker = StereoTranslationWorker(
                 self.sync, self.translator, self._publish_stereo, plan=stereo,
-                aux_names=aux_names, style=s.style, alive=self.context.ok)
+                aux_names=aux_names, depth_topic=s.stereo_depth_topic, style=s.style,
+                alive=self.context.ok)
         else:
             self.worker = TranslationWorker(
                 self.sync, self.translator, self._publish, aux_keys=aux_keys, style=s.style,
@@ -365,6 +366,8 @@ class TranslatorNode(LifecycleNode):
         from sim2real_gan.pipeline.stereo_step import never_matched
 
         notes = [] if not self.worker.baseline.counts else [self.worker.baseline.summary()]
+        if self.worker.step_fn.right_from_left is not None and snap.published:
+            notes.insert(0, self.worker.step_fn.right_from_left.summary())
         problem = never_matched(snap.received, snap.published, self.settings.stereo)
         return notes + ([problem] if problem else [])
 

@@ -39,6 +39,9 @@ class BagTranslateConfig:
             and ``<input_ns>/<right_ns>``; an absolute ``image_topic`` gives the input
             namespace (its parent, unless ``input_ns``) and the image name (its last part).
         left_ns, right_ns: the eye namespaces (relative), under the input and output ones.
+        stereo_depth_topic: each eye's depth topic (relative to the eye); when both eyes
+            carry it with camera_info, the right eye's pixels that the left eye also sees are
+            the left translation reprojected (docs/stereo.md); "" = off.
     """
 
     image_topic: str = "/sim/camera/image_raw"
@@ -59,6 +62,7 @@ class BagTranslateConfig:
     stereo: bool = False
     left_ns: str = "left"
     right_ns: str = "right"
+    stereo_depth_topic: str = "depth"
 
     def request(self, with_camera_info: bool | None = None) -> TopicRequest:
         """The topic request of these flags (TopicError for a bad name or combination)."""

@@ -156,8 +156,11 @@ class StereoRun(_Run):
             self.on_frame(frame, eyes, fields)
 
     def notes(self) -> list[str]:
-        """Lines for the report: the baseline check and stamps that never matched."""
+        """Lines for the report: the right eye's reprojection, the baseline check and stamps
+        that never matched."""
         out = [] if not self.baseline.counts else [self.baseline.summary()]
+        if self.step.right_from_left is not None and self.frames_out:
+            out.insert(0, self.step.right_from_left.summary())
         problem = never_matched(self.sync.snapshot().received, self.frames_out,
                                 self.stereo, self.first_stamps)
         return out + ([problem] if problem else [])

@@ -254,8 +254,11 @@ def translate_bag(
         topics, defs = reader.topics, reader.topic_defs
         if cfg.stereo:  # both eyes as one frame (pipeline.bag_stereo)
             from sim2real_gan.pipeline.bag_stereo import StereoRun, plan_stereo_topics
+            from sim2real_gan.pipeline.stereo_reproject import right_from_left_for
 
             stereo, passthrough = plan_stereo_topics(topics, cfg, step.aux_keys)
+            step.right_from_left, why = right_from_left_for(stereo, cfg.stereo_depth_topic)
+            log.info("%s", why)
             plan, run = stereo.frame, StereoRun(stereo, topics, step, cfg, on_frame)
         else:
             plan, passthrough = plan_topics(topics, cfg, step.aux_keys)

@@ -5,9 +5,11 @@ synchronised :class:`~sim2real_gan.pipeline.sync_types.Frame` of a
 :class:`~sim2real_gan.pipeline.stereo_topics.StereoPlan` is split into the two eyes
 (:func:`split_frame`); :class:`StereoTranslator` checks them (each eye's labels and
 camera_info against its image, then the two eyes against each other), runs
-``translate_batch`` once with B=2 (one call, one style for both eyes) and encodes each output
-in its eye's input encoding. Any failure is a :class:`~sim2real_gan.pipeline.faults.FrameFault`
-for the whole pair: one eye is never published without the other.
+``translate_batch`` once with B=2 (one call, one style for both eyes), with both eyes' depth
+rebuilds the right eye's pixels that the left eye also sees from the left translation
+(:mod:`~sim2real_gan.pipeline.stereo_reproject`), and encodes each output in its eye's input
+encoding. Any failure is a :class:`~sim2real_gan.pipeline.faults.FrameFault` for the whole
+pair: one eye is never published without the other.
 
 :class:`BaselineCheck` looks at the right camera_info: ``P[3]`` must be ``-fx * baseline``
 (negative). A zero (no baseline: stereo_image_proc cannot triangulate) or a positive value
@@ -29,6 +31,7 @@ from sim2real_gan.artifact.pixels import check_frames
 from sim2real_gan.io.image_codec import from_rgb8, numpy_to_image_fields
 from sim2real_gan.pipeline.faults import FrameFault, check_part_sizes
 from sim2real_gan.pipeline.message_step import COLOUR_ENCODINGS, MessageTranslator, StepTimes
+from sim2real_gan.pipeline.stereo_reproject import RightFromLeft
 from sim2real_gan.pipeline.stereo_topics import EYES, StereoPlan
 from sim2real_gan.pipeline.sync_types import IMAGE_KEY, Frame
 
@@ -86,11 +89,14 @@ class StereoTranslator:
         aux_keys: eye -> {aux input name -> label key}, e.g. from
             :meth:`StereoPlan.aux_topics`.
         output_encoding: as :class:`MessageTranslator` (None = each eye's input encoding).
+        right_from_left: rebuild the right eye from the left translation with both eyes'
+            depth (:class:`~sim2real_gan.pipeline.stereo_reproject.RightFromLeft`), or None.
     """
 
     def __init__(self, translate_batch: Callable[..., np.ndarray],
                  aux_keys: Mapping[str, Mapping[str, str]] | None = None,
-                 output_encoding: str | None = None):
+                 output_encoding: str | None = None,
+                 right_from_left: RightFromLeft | None = None):
         if output_encoding is not None and output_encoding not in COLOUR_ENCODINGS:
             raise ValueError(f"output_encoding must be one of {COLOUR_ENCODINGS}, got "
                              f"{output_encoding!r}")
@@ -99,6 +105,7 @@ class StereoTranslator:
         if set(self.aux_keys["left"]) != set(self.aux_keys["right"]):
             raise ValueError(f"both eyes need the same aux inputs, got {self.aux_keys}")
         self.output_encoding = output_encoding
+        self.right_from_left = right_from_left
         self.times = StepTimes()  # frames = pairs
 
     def translate_pair(self, eyes: Mapping[str, Eye], stamp_ns: int) -> dict[str, dict]:
@@ -125,6 +132,8 @@ class StereoTranslator:
         except Exception as exc:  # noqa: BLE001 - any engine failure is this pair's fault
             raise FrameFault("translate", eyes["left"].image_topic, stamp_ns,
                              f"stereo pair: {type(exc).__name__}: {exc}") from exc
+        if self.right_from_left is not None:
+            out = self.right_from_left.apply(out, eyes, stamp_ns)
         t2 = time.perf_counter()
         fields = {e: self._encode(out[i], eyes[e].image.encoding) for i, e in enumerate(EYES)}
         self.times.frames += 1
