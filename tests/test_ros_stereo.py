@@ -93,3 +93,8 @@ def test_stereo_pairs_arrive_together(graph) -> None:
     snap = translator.sync.snapshot()
     assert snap.published >= 8
     assert translator.worker.baseline.counts == {}
+    # label_topics carry depth and both eyes camera_info: the right eye is rebuilt from the
+    # left translation in every published pair, over most of its pixels
+    rfl = translator.worker.step_fn.right_from_left
+    assert rfl is not None and rfl.pairs >= snap.published and rfl.no_baseline == 0
+    assert rfl.covered / rfl.pairs > 0.5

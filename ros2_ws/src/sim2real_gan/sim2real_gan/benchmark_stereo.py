@@ -5,9 +5,12 @@ For each cell (backend x model x resolution per eye) three paths are timed *inte
 
 - ``pair_engine``: the network once on a (2,3,H,W) batch (both eyes, one style);
 - ``two_singles``: the network twice on (1,3,H,W) (what a per-eye loop would do);
-- ``pair_message``: the stereo message path of the node and ``translate-bag --stereo``: two
-  ``sensor_msgs/Image`` decoded, one ``translate_batch`` (:class:`~sim2real_gan.pipeline.
-  stereo_step.StereoTranslator`), two Images encoded; ``pair_message.fps`` is pairs/s.
+- ``pair_message``: the stereo message path of the node and ``translate-bag --stereo`` with
+  their defaults: two ``sensor_msgs/Image`` decoded, one ``translate_batch``
+  (:class:`~sim2real_gan.pipeline.stereo_step.StereoTranslator`), the right eye rebuilt from
+  the left translation with both eyes' 32FC1 depth (a slanted plane, 1-3 px disparity;
+  :mod:`~sim2real_gan.pipeline.stereo_reproject`), two Images encoded;
+  ``pair_message.fps`` is pairs/s.
 
 Engine inputs are normalised host arrays through ``Backend.run`` (on CUDA that includes the
 host-device copies).
@@ -84,14 +87,25 @@ def _engine(translator, h: int, w: int, batch: int, calls: int) -> Callable[[], 
 
 
 def _pair_message(translator, rgb: np.ndarray) -> Callable[[], object]:
-    """Two Image messages in, one ``translate_batch``, two Image messages out."""
+    """Two Image messages (+ depth, camera_info) in, one ``translate_batch``, the right eye
+    from the left, two Image messages out."""
+    from types import SimpleNamespace
+
     from sim2real_gan.io import image_msg, make_header
+    from sim2real_gan.pipeline.stereo_reproject import RightFromLeft
     from sim2real_gan.pipeline.stereo_step import Eye, StereoTranslator
 
-    step = StereoTranslator(translator.translate_batch)
+    h, w = rgb.shape[:2]
+    fx_b = 0.5 * w * 0.005  # fx ~ w/2 (90 deg field), 5 mm baseline
+    z = np.linspace(fx_b / 3.0, fx_b, w, dtype=np.float32)[None, :].repeat(h, 0)
+    step = StereoTranslator(translator.translate_batch, right_from_left=RightFromLeft(
+        {"left": "depth", "right": "depth"}))
     msgs = {e: image_msg(rgb, "rgb8", make_header(1, f"{e}_optical_frame"))
             for e in ("left", "right")}
-    eyes = {e: Eye(m, {}, None, f"/{e}/image_raw", None) for e, m in msgs.items()}
+    p = {"left": [w / 2, 0, w / 2, 0, 0, w / 2, h / 2, 0, 0, 0, 1, 0],
+         "right": [w / 2, 0, w / 2, -fx_b, 0, w / 2, h / 2, 0, 0, 0, 1, 0]}
+    eyes = {e: Eye(m, {"depth": image_msg(z, "32FC1", m.header)}, SimpleNamespace(p=p[e]),
+                   f"/{e}/image_raw", None) for e, m in msgs.items()}
 
     def pair() -> object:
         fields = step.translate_pair(eyes, 1)
