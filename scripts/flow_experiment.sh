@@ -12,6 +12,7 @@
 #   CROP       training crop side                                       default 48
 #   BATCH      batch size                                               default 4
 #   SEEDS      training seeds (each run is trained once per seed)       default "0 1 2"
+#              (docs/training.md: "0 1 2 3 4 5 6 7 8 9")
 #   SIZES      frame sides the warping error is measured at             default "$SIZE 256"
 #   TEST       held-out TEST scenes x frames for the measurement        default "8 16"
 #   THREADS    torch threads                                            default 1
@@ -59,7 +60,7 @@ COMMON=(
 recipe() {  # RECIPE (overrides) of run $1
   case "$1" in
     gt)            RECIPE=(--set "$(sim 'flow: gt')") ;;
-    estimated)     RECIPE=(--set "$(sim 'flow: estimate, flow_method: auto')") ;;
+    estimated)     RECIPE=(--set "$(sim 'flow: estimate, flow_method: fused')") ;;
     estimated_dis) RECIPE=(--set "$(sim 'flow: estimate, flow_method: dis')") ;;
     no_temporal)   RECIPE=(--set "$(sim 'flow: off')" --set loss.temporal=0) ;;
     *) echo "unknown run $1 (expected gt, estimated, estimated_dis, no_temporal)" >&2; exit 2 ;;

@@ -140,7 +140,8 @@ def test_flow_modes_on_the_builtin_simulator(tmp_path) -> None:
     base = {"kind": "synthetic", "seeds": [1], "frames": 5, "width": 64, "height": 48,
             "cache": str(tmp_path)}
     gt = load_source(SourceConfig(**base), "sim", ("flow", "valid"))
-    est = load_source(SourceConfig(**base, flow="estimate"), "sim", ("flow", "valid"))
+    est = load_source(SourceConfig(**base, flow="estimate", flow_method="fused"), "sim",
+                      ("flow", "valid"))
     off = load_source(SourceConfig(**base, flow="off"), "sim", ("flow", "valid"))
     assert (gt.flow, est.flow, off.flow) == ("gt", "estimated", "none")
     assert "flow" not in off.fields and "fused with depth/camera-motion" in est.summary[-1]

@@ -63,7 +63,7 @@ def test_bag_has_what_a_ros_gz_bridge_recording_has(gz) -> None:
     assert first["/endoscope/image"].header.stamp.sec == 0  # simulation time, not wall time
 
 
-@pytest.mark.parametrize("method", ["auto", "dis"])
+@pytest.mark.parametrize("method", ["fused", "dis"])
 def test_gazebo_bag_trains_as_sim_source_with_estimated_flow(gz, tmp_path: Path,
                                                              method: str) -> None:
     path, truth = gz
@@ -85,14 +85,16 @@ def test_gazebo_bag_trains_as_sim_source_with_estimated_flow(gz, tmp_path: Path,
     assert 0.6 < ok.mean() <= 1 and (ok & gt_ok).sum() / ok.sum() > 0.85
     assert not ok[np.stack([f.depth for f in truth[:-1]]) == 0].any()  # no surface: invalid
     assert not frames[-1]["valid"].any()  # no next frame
-    assert epe[gt_ok].mean() < (0.2 if method == "auto" else 0.75 * zero)  # beats no motion
+    assert epe[gt_ok].mean() < (0.2 if method == "fused" else 0.75 * zero)  # beats no motion
     assert "camera pose from /tf frame endoscope/tip" in data.summary[0]
-    assert ("fused with depth/camera-motion flow" in data.summary[-1]) == (method == "auto")
+    assert ("fused with depth/camera-motion flow" in data.summary[-1]) == (method == "fused")
 
 
 def test_estimated_flow_is_cached_by_content(gz, tmp_path: Path) -> None:
     path, _ = gz
-    cfg = SourceConfig(kind="bag", paths=[str(path)], cache=str(tmp_path))
+    cfg = SourceConfig(kind="bag", paths=[str(path)], cache=str(tmp_path), flow_method="auto")
+    assert cfg.flow_method == "fused"  # the old name of the fused estimate
+    assert SourceConfig(kind="bag", paths=[str(path)]).flow_method == "dis"  # the default
     a = load_source(cfg, "sim", ("flow", "valid"))
     assert "9 pairs computed" in a.summary[-1] and "fused with depth/camera-motion" in a.summary[-1]
     b = load_source(cfg, "sim", ("flow", "valid"))

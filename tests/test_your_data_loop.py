@@ -98,7 +98,7 @@ def test_loop_trains_resumes_and_exports(loop: Path) -> None:
     import json
 
     log = (loop / "loop.log").read_text(encoding="utf-8")
-    assert "flow: estimated (DIS + forward-backward check fused with depth/camera-motion" in log
+    assert "flow: estimated (DIS + forward-backward check; " in log  # images only: the default
     assert "text" in log and "masked" in log  # the footage's surround/text mask was found
     ckpts = loop / "runs" / "mine" / "checkpoints"
     assert (ckpts / "latest").read_text().strip() == "step_0000080"  # resumed to 80

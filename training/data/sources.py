@@ -32,6 +32,9 @@ from .summary import log_summary
 log = logging.getLogger("training.data")
 
 FLOW_MODES = ("auto", "gt", "estimate", "off")
+FLOW_METHODS = ("dis", "fused", "auto")
+"""Estimated flow: images only (default: it kept the temporal benefit best, docs/training.md
+"Estimated flow") or fused with depth/camera motion; "auto" is read as "fused"."""
 FOOTAGE_KINDS = ("video", "folder", "bag")
 
 
@@ -56,7 +59,8 @@ class SourceConfig:
     size: list[int] | None = None  # resize to [H, W] on load
     flow: str = "auto"           # sim: "auto" (recorded, else estimated) | "gt" | "estimate" | "off"
     flow_preset: str = "fast"    # DIS preset of estimated flow: ultrafast | fast | medium
-    flow_method: str = "auto"    # "auto": + depth/camera-motion flow when recorded | "dis"
+    flow_method: str = "dis"     # "dis": images only | "fused": + depth/camera-motion flow
+                                 # when recorded ("auto": the old name of "fused")
     tf_frame: str = ""           # bag: /tf frame of the camera; "" = found (sim2real_gan.flow.tf_poses)
     tf_convention: str = "auto"  # that frame's axes: "optical" | "body" (x forward) | "auto"
     mask: str = "auto"           # real footage: "auto" (area + text) | "content" | "off" | image
@@ -78,9 +82,11 @@ class SourceConfig:
             raise ValueError(f"data source size: expected [H, W], got {self.size}")
         if self.flow not in FLOW_MODES:
             raise ValueError(f"data source flow: expected one of {FLOW_MODES}, got {self.flow!r}")
-        if self.flow_method not in ("auto", "dis"):
-            raise ValueError(f"data source flow_method: expected 'auto' or 'dis', got "
+        if self.flow_method not in FLOW_METHODS:
+            raise ValueError(f"data source flow_method: expected 'dis' or 'fused', got "
                              f"{self.flow_method!r}")
+        if self.flow_method == "auto":  # recipes written before 'fused' had its name
+            self.flow_method = "fused"
         if self.tf_convention not in ("auto", "optical", "body"):
             raise ValueError(f"data source tf_convention: expected auto|optical|body, got "
                              f"{self.tf_convention!r}")
@@ -139,14 +145,14 @@ def _flow(cfg: SourceConfig, role: str, seqs: list[Sequence_], fields: tuple[str
     from .flow_cache import attach_estimated_flow
 
     cache = Path(cfg.cache) if cfg.cache else default_cache_dir()
-    est = FlowEstimator(cfg.flow_preset, method=cfg.flow_method)
+    est = FlowEstimator(cfg.flow_preset, method="auto" if cfg.flow_method == "fused" else "dis")
     seqs, computed, geo = attach_estimated_flow(seqs, cache, est, f"estimate flow (data.{role})")
     cams = all(f.camera is not None for s in seqs for f in s)
     how = "DIS + forward-backward check"
-    if cfg.flow_method == "auto" and cams and "depth" in fields:
+    if cfg.flow_method == "fused" and cams and "depth" in fields:
         how += " fused with depth/camera-motion flow" + (
             f" ({100 * geo:.0f}% of pixels)" if computed else "")
-    elif cfg.flow_method == "auto":
+    elif cfg.flow_method == "fused":
         how += " (no depth + camera pose in the source for depth/camera-motion flow)"
     note = f"flow: estimated ({how}; {computed} pairs computed, cache {cache / 'flow'})"
     return seqs, (*fields, "flow", "valid"), "estimated", note
@@ -204,7 +210,7 @@ def load_source(cfg: SourceConfig, role: str, wanted: tuple[str, ...] = ("image"
     elif want_disp and "right" not in read:
         read += ("right",)  # the pair the disparity belongs to
     may_estimate = cfg.flow == "estimate" or cfg.kind != "synthetic"  # the simulator has GT
-    if want_flow and may_estimate and cfg.flow_method == "auto" and "depth" not in read:
+    if want_flow and may_estimate and cfg.flow_method == "fused" and "depth" not in read:
         read += ("depth",)  # estimation uses it when recorded (no surface, camera motion)
     if role == "real" and cfg.kind == "synthetic" and cfg.mask != "off":
         read += ("mask",)  # the simulator's own content area (Frame.content_mask)
