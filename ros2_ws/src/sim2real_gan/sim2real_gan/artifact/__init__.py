@@ -15,7 +15,7 @@ Nothing here imports torch, ``training``, ``export``, ``runtime`` or rclpy.
 
 from .fields import ArtifactError, ArtifactFileMissing
 from .files import content_hash, load_manifest, sha256_file, write_manifest
-from .manifest import ModelManifest
+from .manifest import ModelManifest, StylePrior
 from .registry import (
     AUX_SOURCES,
     BACKEND_CHOICES,
@@ -29,9 +29,18 @@ from .registry import (
     AuxSource,
     Normalisation,
 )
-from .styles import STYLE_SYNTAX, StyleError, StyleSpec, UnknownStyleError, seed_style
+from .styles import (
+    STYLE_SYNTAX,
+    StyleError,
+    StyleSpec,
+    UnknownStyleError,
+    prior_style,
+    seed_style,
+)
 
 __all__ = [
+    "StylePrior",
+    "prior_style",
     "AUX_SOURCES", "BACKEND_CHOICES", "BACKEND_NAMES", "CONFIG_FILE", "MANIFEST_FILE",
     "NET_RANGE", "ONNX_FILE", "STYLE_ENCODER_FILE", "STYLE_SYNTAX", "WEIGHTS_FILE",
     "ArtifactError", "ArtifactFileMissing", "AuxSource", "ModelManifest", "Normalisation",

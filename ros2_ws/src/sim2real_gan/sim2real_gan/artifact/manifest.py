@@ -39,6 +39,37 @@ from .registry import (
 
 
 @dataclass
+class StylePrior:
+    """The distribution random style codes are drawn from: ``mean + chol @ z``, z ~ N(0, I),
+    fitted at export to the style codes of target-domain frames (``sim2real-gan export
+    --style-prior``), so a seed or ``random`` gives a look like the footage's. ``frames``:
+    how many frames it was fitted to; ``source``: their file or folder names."""
+
+    mean: list[float]
+    chol: list[list[float]]  # lower-triangular Cholesky factor of the codes' covariance
+    frames: int
+    source: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"mean": self.mean, "chol": self.chol, "frames": self.frames,
+                "source": self.source}
+
+    @classmethod
+    def from_json(cls, value: Any, where: str) -> StylePrior:
+        doc = as_object(value, where, "style_prior")
+        mean = [as_number(v, where, f"style_prior.mean[{i}]")
+                for i, v in enumerate(as_list(get(doc, "mean", where, "style_prior.mean"),
+                                              where, "style_prior.mean"))]
+        rows = as_list(get(doc, "chol", where, "style_prior.chol"), where, "style_prior.chol")
+        chol = [[as_number(v, where, f"style_prior.chol[{i}][{j}]")
+                 for j, v in enumerate(as_list(row, where, f"style_prior.chol[{i}]"))]
+                for i, row in enumerate(rows)]
+        return cls(mean, chol, as_int(get(doc, "frames", where, "style_prior.frames"), where,
+                                      "style_prior.frames", 2, 10**9),
+                   as_str(doc.get("source", ""), where, "style_prior.source", True))
+
+
+@dataclass
 class ModelManifest:
     """Everything a runtime needs to feed the exported graph (serialised as ``model.json``)."""
 
@@ -62,6 +93,7 @@ class ModelManifest:
     content_hash: str = ""
     parity: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    style_prior: StylePrior | None = None  # None: seeds are N(0, I) codes
 
     @property
     def aux_channels(self) -> int:
@@ -104,6 +136,7 @@ class ModelManifest:
             "content_hash": self.content_hash,
             "parity": self.parity,
             "extra": self.extra,
+            **({"style_prior": self.style_prior.to_json()} if self.style_prior else {}),
         }
 
     @classmethod
@@ -149,6 +182,8 @@ class ModelManifest:
             content_hash=as_str(doc.get("content_hash", ""), where, "content_hash", True),
             parity=as_object(doc.get("parity", {}), where, "parity"),
             extra=as_object(doc.get("extra", {}), where, "extra"),
+            style_prior=None if doc.get("style_prior") is None
+            else StylePrior.from_json(doc["style_prior"], where),
         )
         if validate:
             manifest.validate(where)
@@ -180,6 +215,8 @@ class ModelManifest:
         if self.styles and self.default_style not in self.styles:
             raise fail(where, "default_style", f"a name in the style bank {sorted(self.styles)}",
                        self.default_style)
+        if self.style_prior is not None:
+            self._validate_prior(where)
         for i, a in enumerate(self.aux):
             known = AUX_SOURCES.get(a.name)
             if known is None:
@@ -191,6 +228,26 @@ class ModelManifest:
 
 
 # ------------------------------------------------------------------------------ parsing
+    def _validate_prior(self, where: str) -> None:
+        """The prior's mean has style_dim finite values, its factor is a finite lower-
+        triangular style_dim x style_dim matrix with a positive diagonal."""
+        pr, n = self.style_prior, self.style_dim
+        if len(pr.mean) != n:
+            raise fail(where, "style_prior.mean", f"{n} values (style_dim)",
+                       f"{len(pr.mean)} values", literal=True)
+        if len(pr.chol) != n or any(len(row) != n for row in pr.chol):
+            raise fail(where, "style_prior.chol", f"a {n} x {n} matrix (style_dim)",
+                       f"{len(pr.chol)} rows of {sorted({len(r) for r in pr.chol})} values",
+                       literal=True)
+        values = list(pr.mean) + [v for row in pr.chol for v in row]
+        if not all(math.isfinite(v) for v in values):
+            raise fail(where, "style_prior", "finite numbers", "NaN or infinity", literal=True)
+        if any(pr.chol[i][j] != 0 for i in range(n) for j in range(i + 1, n)) or any(
+                pr.chol[i][i] <= 0 for i in range(n)):
+            raise fail(where, "style_prior.chol", "lower-triangular with a positive diagonal "
+                       "(a Cholesky factor)", "another matrix", literal=True)
+
+
 def _check_format(doc: dict[str, Any], where: str) -> None:
     if doc.get("format") != FORMAT_NAME:
         raise fail(where, "format", repr(FORMAT_NAME), doc.get("format"))

@@ -143,6 +143,17 @@ def seed_style(seed: int, style_dim: int) -> np.ndarray:
     return np.random.default_rng(int(seed)).standard_normal(style_dim).astype(np.float32)
 
 
+def prior_style(seed: int, style_dim: int, prior: object | None = None) -> np.ndarray:
+    """The style code (style_dim,) float32 of an integer seed under a model's style prior
+    (:class:`~sim2real_gan.artifact.manifest.StylePrior`: ``mean + chol @ z`` with ``z =
+    seed_style(seed)``); without a prior, ``seed_style(seed)`` itself (N(0, I))."""
+    z = seed_style(seed, style_dim)
+    if prior is None:
+        return z
+    code = np.asarray(prior.mean, np.float64) + np.asarray(prior.chol, np.float64) @ z
+    return code.astype(np.float32)
+
+
 def check_style_name(name: str) -> str:
     """A style bank name the style syntax can address (export checks reference names)."""
     ok = bool(name) and name.strip() == name and ":" not in name

@@ -51,6 +51,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--style-ref", type=_reference, action="append", default=[],
                    metavar="NAME=IMAGE", help="add a named style encoded from a reference "
                    "image (needs a style encoder in the checkpoint); repeatable")
+    p.add_argument("--style-prior", type=Path, action="append", default=[], metavar="PATH",
+                   help="fit the distribution random styles and seeds are drawn from to the "
+                   "style codes of your footage: a video file or a folder of frames; "
+                   "repeatable (default: none, seeds are N(0, I) codes; docs/export.md)")
+    p.add_argument("--style-prior-frames", type=non_negative_int, default=256, metavar="N",
+                   help="frames taken evenly from all --style-prior sources (default 256)")
     p.add_argument("--tolerance", type=non_negative_float, default=1e-3,
                    help="max |ONNX - PyTorch| accepted for the FP32 graph (default 1e-3)")
     p.add_argument("--force", action="store_true",
@@ -69,8 +75,9 @@ def run(args: argparse.Namespace) -> int:
     args.checkpoint = resolve_checkpoint(args.checkpoint)
     if not args.checkpoint.is_dir():
         raise FileNotFoundError(f"checkpoint directory not found: {args.checkpoint}")
-    check_output(args.out_dir, "export", [args.checkpoint, *(p for _, p in args.style_ref)],
-                 args.force, in_place_ok=True)
+    check_output(args.out_dir, "export", [args.checkpoint, *(p for _, p in args.style_ref),
+                                          *args.style_prior], args.force, in_place_ok=True)
+    prior = prior_frames(args.style_prior, args.style_prior_frames)
     refs = {}
     for name, path in args.style_ref:
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
@@ -78,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
             raise FileNotFoundError(f"--style-ref {name}: cannot read image {path}")
         refs[name] = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     opts = ExportOptions(opset=args.opset, fp16=args.fp16, seeds=args.seeds, references=refs,
-                         overwrite=args.force, tolerance=args.tolerance)
+                         overwrite=args.force, tolerance=args.tolerance, prior_frames=prior,
+                         prior_source=", ".join(p.name for p in args.style_prior))
     manifest, report = export_artifact(args.checkpoint, args.out_dir, opts,
                                        working_resolution=args.working_resolution)
     print(f"exported {args.checkpoint} -> {args.out_dir}")
@@ -91,5 +99,41 @@ def run(args: argparse.Namespace) -> int:
               f"(tolerance {rep['tolerance']:g}) over shapes "
               f"{[tuple(c['shape']) for c in rep['cases']]}")
     print(f"  styles: {', '.join(manifest.styles) or 'none'}")
+    if manifest.style_prior is not None:
+        print(f"  style prior: fitted to {manifest.style_prior.frames} frames of "
+              f"{manifest.style_prior.source}")
     print(f"  content hash {manifest.content_hash[:16]}")
     return 0
+
+
+def prior_frames(paths: list[Path], count: int) -> list:
+    """Up to ``count`` frames taken evenly from the videos and frame folders ``paths`` (each
+    sampled evenly first, so a long video is never held whole), for the style prior; [] without
+    paths. A path that is neither a folder of images nor a video OpenCV opens is a one-line
+    error naming it."""
+    import numpy as np
+
+    from sim2real_gan.io.media import IMAGE_SUFFIXES, read_image, read_video, video_info
+
+    if not paths:
+        return []
+    if count < 2:
+        raise ValueError(f"--style-prior-frames {count}: need at least 2 frames")
+
+    def even(n: int) -> np.ndarray:
+        return np.unique(np.linspace(0, n - 1, min(count, n)).round().astype(int))
+
+    frames = []
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(f"--style-prior {path}: no such file or folder")
+        if path.is_dir():
+            files = sorted(f for f in path.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+            found = [read_image(files[i]) for i in even(len(files))] if files else []
+        else:
+            n = video_info(path).frames
+            found = list(read_video(path, stride=max(1, n // count), max_frames=count))
+        if not found:
+            raise ValueError(f"--style-prior {path}: no decodable frame")
+        frames.extend(found)
+    return [frames[i] for i in even(len(frames))]

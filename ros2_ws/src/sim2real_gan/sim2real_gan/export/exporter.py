@@ -21,9 +21,10 @@ from sim2real_gan.artifact import (
     WEIGHTS_FILE,
     ArtifactError,
     ModelManifest,
+    StylePrior,
     content_hash,
     load_manifest,
-    seed_style,
+    prior_style,
     sha256_file,
     write_manifest,
 )
@@ -81,6 +82,8 @@ class ExportOptions:
     fp16: bool = False
     seeds: int = DEFAULT_SEEDS  # named styles seed_0 .. seed_{n-1}
     references: dict[str, np.ndarray] = field(default_factory=dict)  # name -> uint8 RGB
+    prior_frames: list[np.ndarray] = field(default_factory=list)  # target-domain uint8 RGB
+    prior_source: str = ""  # where prior_frames came from (model.json's style_prior.source)
     overwrite: bool = False
     tolerance: float = FP32_TOLERANCE
 
@@ -92,13 +95,33 @@ def parity_shapes(spec: ModelSpec) -> list[tuple[int, int, int]]:
     return [(1, a, a + m), (2, a + 2 * m, a)]
 
 
-def style_bank(style_dim: int, seeds: int, encoded: dict[str, np.ndarray]) -> dict[str, list]:
-    """``default`` (zero code = the mean appearance), ``seed_k`` codes, encoded references."""
+MIN_PRIOR_FRAMES = 16
+"""Fewest frames a style prior is fitted to (a covariance of 14-entry codes from fewer is
+mostly the floor added to it)."""
+
+
+def fit_style_prior(codes: np.ndarray, source: str = "") -> StylePrior:
+    """The style prior of (N,S) codes of target-domain frames: their mean and the Cholesky
+    factor of their covariance (+ 1e-4 on the diagonal, so near-constant entries keep a
+    positive factor)."""
+    if codes.ndim != 2 or codes.shape[0] < MIN_PRIOR_FRAMES or not np.isfinite(codes).all():
+        raise ValueError(f"style prior: need at least {MIN_PRIOR_FRAMES} frames with finite "
+                         f"codes, got {codes.shape[0] if codes.ndim == 2 else 0}")
+    c = codes.astype(np.float64)
+    chol = np.linalg.cholesky(np.cov(c.T) + 1e-4 * np.eye(c.shape[1]))
+    return StylePrior([float(v) for v in c.mean(0)],
+                      [[float(v) for v in row] for row in np.tril(chol)], int(c.shape[0]), source)
+
+
+def style_bank(style_dim: int, seeds: int, encoded: dict[str, np.ndarray],
+               prior: StylePrior | None = None) -> dict[str, list]:
+    """``default`` (the prior's mean, or the zero code = the mean appearance of the N(0, I)
+    prior), ``seed_k`` codes (through the prior), encoded references."""
     if not style_dim:
         return {}
-    bank = {"default": [0.0] * style_dim}
+    bank = {"default": list(prior.mean) if prior else [0.0] * style_dim}
     for k in range(seeds):
-        bank[f"seed_{k}"] = [float(v) for v in seed_style(k, style_dim)]
+        bank[f"seed_{k}"] = [float(v) for v in prior_style(k, style_dim, prior)]
     for name, code in encoded.items():
         bank[name] = [float(v) for v in code]
     return bank
@@ -152,9 +175,16 @@ def export_module(generator: nn.Module, spec: ModelSpec, out_dir: str | Path,
             encoder_file = STYLE_ENCODER_FILE
             _export_style_encoder(style_encoder, tmp / encoder_file, opts.opset)
             encoded = _encode_references(style_encoder, opts.references, spec.working_resolution)
-        elif opts.references:
-            raise ValueError("reference styles need a style encoder, and this checkpoint has "
-                             "none (style_encoder.safetensors)")
+        elif opts.references or opts.prior_frames:
+            raise ValueError("reference styles and a style prior need a style encoder, and this "
+                             "checkpoint has none (style_encoder.safetensors)")
+        prior = None
+        if opts.prior_frames:
+            codes = _encode_references(style_encoder, {str(i): f for i, f in
+                                                       enumerate(opts.prior_frames)},
+                                       spec.working_resolution)
+            prior = fit_style_prior(np.stack(list(codes.values())), opts.prior_source)
+            log.info("style prior fitted to %d frames (%s)", prior.frames, opts.prior_source)
         files = [ONNX_FILE] + ([encoder_file] if encoder_file else [])
         if checkpoint_dir is not None:
             for name in COPIED_FILES:
@@ -170,9 +200,10 @@ def export_module(generator: nn.Module, spec: ModelSpec, out_dir: str | Path,
             preset=spec.preset, style_dim=spec.style_dim,
             working_resolution=tuple(spec.working_resolution), size_multiple=m,
             aux=[AUX_SOURCES[a] for a in spec.aux],
-            styles=style_bank(spec.style_dim, opts.seeds, encoded), normalisation=NET_RANGE,
-            onnx_sha256=sha256_file(tmp / ONNX_FILE), opset=opts.opset, fp16_internal=opts.fp16,
-            style_encoder_file=encoder_file, parity=parity)
+            styles=style_bank(spec.style_dim, opts.seeds, encoded, prior),
+            normalisation=NET_RANGE, onnx_sha256=sha256_file(tmp / ONNX_FILE), opset=opts.opset,
+            fp16_internal=opts.fp16, style_encoder_file=encoder_file, parity=parity,
+            style_prior=prior)
         manifest.content_hash = content_hash(tmp, files)
         manifest.validate()
         write_manifest(tmp, manifest)

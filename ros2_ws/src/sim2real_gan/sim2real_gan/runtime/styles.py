@@ -22,6 +22,7 @@ from sim2real_gan.artifact import (
     StyleError,
     StyleSpec,
     UnknownStyleError,
+    prior_style,
     seed_style,
 )
 from sim2real_gan.artifact.pixels import check_frames, to_net
@@ -89,7 +90,8 @@ def resolve_style(spec: object, manifest: ModelManifest,
                   encoder: StyleEncoderRunner | None) -> np.ndarray:
     """A style value -> float32 code (style_dim,).
 
-    ``spec``: None (the manifest's default style), a bank name (str), a seed (int), a code
+    ``spec``: None (the manifest's default style), a bank name (str), a seed (int: drawn
+    through the manifest's ``style_prior`` when it has one), a code
     (sequence / 1-D float array of length style_dim), or a reference image (uint8 (H,W,3)).
     Raises :class:`UnknownStyleError` (a KeyError and a ValueError) for a name not in the bank.
     """
@@ -106,8 +108,8 @@ def resolve_style(spec: object, manifest: ModelManifest,
         return np.asarray(manifest.styles[spec], np.float32)
     if isinstance(spec, (bool, np.bool_)):
         raise TypeError("style: expected a name, seed, code or reference image, got a bool")
-    if isinstance(spec, (int, np.integer)):
-        return seed_style(int(spec), dim)
+    if isinstance(spec, (int, np.integer)):  # through the model's style prior, if it has one
+        return prior_style(int(spec), dim, manifest.style_prior)
     arr = np.asarray(spec)
     if arr.dtype == np.uint8 and arr.ndim == 3:
         check_frames(arr, "style reference image")
