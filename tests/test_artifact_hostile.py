@@ -48,6 +48,14 @@ def rename_graph_input(folder: Path) -> None:
 def cut_style_dim(doc: dict) -> None:
     doc["style_dim"] = 6
     doc["styles"] = {k: v[:6] for k, v in doc["styles"].items()}
+    if doc.get("style_prior"):  # consistent with itself: only the graph can tell
+        doc["style_prior"]["mean"] = doc["style_prior"]["mean"][:6]
+        doc["style_prior"]["chol"] = [row[:6] for row in doc["style_prior"]["chol"][:6]]
+
+
+def skew_prior(doc: dict) -> None:
+    """A style prior whose factor is not lower-triangular (a hand-edited covariance)."""
+    doc["style_prior"]["chol"][0][1] = 0.5
 
 
 def add_aux(doc: dict, channels: list[dict]) -> None:
@@ -82,6 +90,9 @@ CASES: list[tuple[str, Callable[[Path], None], str]] = [
      f"{MJ}: style_dim: expected {SD} (the length of every code in styles), found 6"),
     ("style_dim and bank edited", lambda f: edit_json(f, cut_style_dim),
      f"{MJ}: style_dim: expected {SD} (width of input 'style' in model.onnx), found 6"),
+    ("style prior not a Cholesky factor", lambda f: edit_json(f, skew_prior),
+     f"{MJ}: style_prior.chol: expected lower-triangular with a positive diagonal (a "
+     "Cholesky factor), found another matrix"),
     ("unknown aux name", lambda f: edit_json(f, lambda d: add_aux(d, [
         {"name": "normals", "topic": "normals", "encoding": "32FC3", "channels": 3}])),
      f"{MJ}: inputs.aux.channels[0].name: expected one of ['depth', 'uv'], found 'normals'"),
