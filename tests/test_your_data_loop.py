@@ -105,6 +105,8 @@ def test_loop_trains_resumes_and_exports(loop: Path) -> None:
     assert (ckpts / "step_0000080" / "trainer_state.json").is_file()
     manifest = json.loads((loop / "models" / "mine" / "model.json").read_text())
     assert [i["name"] for i in manifest["inputs"]] == ["image", "style"]  # no uv: no aux input
+    assert manifest["style_prior"]["source"] == "footage.mp4"  # seeds look like the footage
+    assert manifest["style_prior"]["frames"] >= 16
     assert (loop / "models" / "mine" / "model.onnx").stat().st_size > 0
 
 
