@@ -136,3 +136,30 @@ def test_style_prior_bad_sources_are_one_line_errors(tmp_path: Path, checkpoint:
         assert not out.exists(), what
         errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
         assert len(errors) == 1 and words in errors[0], (what, errors)
+
+
+def test_style_probe_draws_through_the_prior(tmp_path: Path) -> None:
+    """training.style_probe measures the artifact as served: its random codes and default
+    style go through the style prior when model.json has one."""
+    import torch
+    from sim2real_gan.cli.main import main
+    from sim2real_gan.models import build_generator, build_style_encoder, get_preset, save_generator
+    from training.style_probe import probe
+
+    cfg = get_preset("tiny")
+    torch.manual_seed(5)
+    gen = build_generator(cfg)
+    with torch.no_grad():  # random weights everywhere, so the style input shows
+        for p in gen.parameters():
+            p.normal_(0.0, 0.2)
+    checkpoint = tmp_path / "ckpt"
+    save_generator(checkpoint, gen, cfg, style_encoder=build_style_encoder(cfg))
+    folder, _ = _footage(tmp_path)
+    assert main(["export", str(checkpoint), str(tmp_path / "art"), "--working-resolution",
+                 "64x64", "--style-prior", str(folder)]) == 0
+    assert main(["export", str(checkpoint), str(tmp_path / "plain"), "--working-resolution",
+                 "64x64"]) == 0
+    with_prior = probe(tmp_path / "art", [1_000_001, 1_000_002], size=64, codes=3)
+    plain = probe(tmp_path / "plain", [1_000_001, 1_000_002], size=64, codes=3)
+    assert with_prior["style_prior"] and not plain["style_prior"]
+    assert with_prior["spread"] != pytest.approx(plain["spread"], rel=1e-3)

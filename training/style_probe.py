@@ -6,10 +6,13 @@ the look of the output, on held-out simulator scenes.
 Scenes: held-out evaluation seeds (default 1,000,001-1,000,004), frame 10, 256x256.
 
 - ``spread``: per-pixel standard deviation of the translation over ``--codes`` random
-  N(0, 1) style codes ([-1, 1] units; 0 = the style input is ignored); ``code_spread``:
+  style codes ([-1, 1] units; 0 = the style input is ignored): N(0, 1) codes, or drawn
+  through the artifact's style prior when ``model.json`` has one (``export --style-prior``),
+  as the runtime draws them; ``code_spread``:
   the standard deviation over those codes of the output's CIELAB mean L, a and b (Lab
   units, averaged over the three and the scenes): how different random looks are.
-- Reference following: every scene is translated with the default style (code 0) and with
+- Reference following: every scene is translated with the default style (code 0, or the
+  artifact's ``default`` bank entry: the style prior's mean) and with
   the code the style encoder gives for each reference frame; ``distance`` is the Euclidean
   distance (Lab units) between the output's CIELAB moments (mean and std of L, a, b over
   the frame) and the reference's (over its content area, the black surround left out).
@@ -118,6 +121,11 @@ def probe(model_dir: str | Path, seeds: list[int], size: int = 256, frame: int =
         raise ValueError(f"style_probe: {directory} has no style input (style_dim 0)")
     encoder = load_style_encoder(directory)
     styles = torch.randn(codes, cfg.style_dim, generator=torch.Generator().manual_seed(code_seed))
+    default = torch.zeros(1, cfg.style_dim)
+    prior = _style_prior(directory)
+    if prior is not None:  # what the runtime does with seeds and `random` for this artifact
+        styles = torch.tensor(prior.mean) + styles @ torch.tensor(prior.chol).T
+        default = torch.tensor(prior.mean)[None]
     sims, reals = _scenes(seeds, size, frame, cfg.aux_channels)
     rows = []
     for i, (x, aux) in enumerate(sims):
@@ -129,17 +137,28 @@ def probe(model_dir: str | Path, seeds: list[int], size: int = 256, frame: int =
     res = {"model": str(directory), "size": size, "frame": frame, "codes": codes,
            "spread": float(np.mean([r["spread"] for r in rows])),
            "code_spread": float(np.mean([r["code_spread"] for r in rows])), "scenes": rows}
+    res["style_prior"] = prior is not None
     if encoder is not None:
-        res.update(_follow(model, encoder, sims, reals, cfg.style_dim))
+        res.update(_follow(model, encoder, sims, reals, default))
     return res
+
+
+def _style_prior(directory: Path):
+    """The artifact's style prior (``model.json`` beside the weights), or None."""
+    from sim2real_gan.artifact import ModelManifest
+
+    manifest = directory / "model.json"
+    if not manifest.is_file():
+        return None
+    return ModelManifest.from_json(json.loads(manifest.read_text()), str(manifest)).style_prior
 
 
 def _follow(model: torch.nn.Module, encoder: torch.nn.Module,
             sims: list[tuple[torch.Tensor, torch.Tensor | None]], reals: list[np.ndarray],
-            style_dim: int) -> dict:
+            default_code: torch.Tensor) -> dict:
     """Default style vs encoded reference: distances of the output's moments to each
     reference's, for in-domain and out-of-domain references."""
-    default = [_to_rgb(model(x, torch.zeros(1, style_dim), a))[0] for x, a in sims]
+    default = [_to_rgb(model(x, default_code, a))[0] for x, a in sims]
     refs = []
     for j, real in enumerate(reals):
         refs.append(("in_domain", f"real_{j}", j, real))
