@@ -144,6 +144,7 @@ def test_style_probe_draws_through_the_prior(tmp_path: Path) -> None:
     import torch
     from sim2real_gan.cli.main import main
     from sim2real_gan.models import build_generator, build_style_encoder, get_preset, save_generator
+
     from training.style_probe import probe
 
     cfg = get_preset("tiny")
