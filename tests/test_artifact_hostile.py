@@ -55,7 +55,10 @@ def cut_style_dim(doc: dict) -> None:
 
 def skew_prior(doc: dict) -> None:
     """A style prior whose factor is not lower-triangular (a hand-edited covariance)."""
-    doc["style_prior"]["chol"][0][1] = 0.5
+    n = doc["style_dim"]
+    chol = [[1.0 if i == j else 0.0 for j in range(n)] for i in range(n)]
+    chol[0][1] = 0.5
+    doc["style_prior"] = {"mean": [0.0] * n, "chol": chol, "frames": 16, "source": "x.mp4"}
 
 
 def add_aux(doc: dict, channels: list[dict]) -> None:
