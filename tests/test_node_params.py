@@ -165,3 +165,13 @@ def test_camera_settings(config: dict) -> None:
 ])
 def test_parse_launch_list(text: str, expected: list[str]) -> None:
     assert parse_launch_list(text) == expected
+
+
+def test_stereo_depth_topic_is_relative_or_empty(config: dict) -> None:
+    """One rule for the node parameter and translate-bag's --stereo-depth-topic."""
+    assert settings(config, stereo=True).stereo_depth_topic == "depth"
+    assert settings(config, stereo=True, stereo_depth_topic="").stereo_depth_topic == ""
+    with pytest.raises(ParameterError, match="stereo_depth_topic: '/sim/depth' is absolute"):
+        settings(config, stereo=True, stereo_depth_topic="/sim/depth")
+    with pytest.raises(ParameterError, match="stereo_depth_topic: 'de pth' is not a valid ROS 2"):
+        settings(config, stereo=True, stereo_depth_topic="de pth")

@@ -169,3 +169,17 @@ def test_stereo_model_with_aux_reads_each_eyes_own_uv(tmp_path: Path, stereo_bag
         uv = images(stereo_bag, f"{NS}/{eye}/uv")[0].astype(np.float32)
         got = images(out, f"{OUT}/{eye}/image_raw")[0]
         assert np.abs(t.translate(rgb, uv=uv).astype(int) - got).max() <= 1, eye
+
+
+def test_bad_stereo_depth_topic_is_an_argument_error(tmp_path: Path, artifact: Path,
+                                                     stereo_bag: Path, capsys, caplog) -> None:
+    base = ["translate-bag", str(stereo_bag), str(tmp_path / "out"), "--model", str(artifact),
+            "--no-progress"]
+    with pytest.raises(SystemExit) as exc:  # a bad value: argparse's one line, exit 2
+        main([*base, "--stereo", "--stereo-depth-topic", "/sim/camera/left/depth"])
+    assert exc.value.code == 2 and "is absolute" in capsys.readouterr().err
+    # the flag without --stereo: one line, exit 2
+    assert main([*base, "--stereo-depth-topic", "depth_m"]) == 2
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and "--stereo-depth-topic need --stereo" in errors[0]
+    assert not (tmp_path / "out").exists()

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from sim2real_gan.artifact.pixels import from_net
+from sim2real_gan.artifact.styles import prior_code
 from sim2real_gan.models import load_generator, load_style_encoder
 from sim2real_gan.models.colour import lab_moments, rgb_to_lab
 
@@ -124,8 +125,8 @@ def probe(model_dir: str | Path, seeds: list[int], size: int = 256, frame: int =
     default = torch.zeros(1, cfg.style_dim)
     prior = _style_prior(directory)
     if prior is not None:  # what the runtime does with seeds and `random` for this artifact
-        styles = torch.tensor(prior.mean) + styles @ torch.tensor(prior.chol).T
-        default = torch.tensor(prior.mean)[None]
+        styles = torch.from_numpy(prior_code(styles.numpy(), prior))
+        default = torch.tensor(prior.mean, dtype=torch.float32)[None]
     sims, reals = _scenes(seeds, size, frame, cfg.aux_channels)
     rows = []
     for i, (x, aux) in enumerate(sims):

@@ -148,10 +148,15 @@ def prior_style(seed: int, style_dim: int, prior: object | None = None) -> np.nd
     (:class:`~sim2real_gan.artifact.manifest.StylePrior`: ``mean + chol @ z`` with ``z =
     seed_style(seed)``); without a prior, ``seed_style(seed)`` itself (N(0, I))."""
     z = seed_style(seed, style_dim)
-    if prior is None:
-        return z
-    code = np.asarray(prior.mean, np.float64) + np.asarray(prior.chol, np.float64) @ z
-    return code.astype(np.float32)
+    return z if prior is None else prior_code(z, prior)
+
+
+def prior_code(z: np.ndarray, prior: object) -> np.ndarray:
+    """N(0, I) draws ``z`` (..., style_dim) -> float32 codes under the style prior:
+    ``mean + chol @ z`` (each row)."""
+    mean = np.asarray(prior.mean, np.float64)
+    chol = np.asarray(prior.chol, np.float64)
+    return (mean + np.asarray(z, np.float64) @ chol.T).astype(np.float32)
 
 
 def check_style_name(name: str) -> str:

@@ -158,10 +158,12 @@ def add_topic_args(p: argparse.ArgumentParser) -> None:
 
 def _depth_topic(text: str) -> str:
     """argparse type of --stereo-depth-topic: '' (off) or a relative ROS topic name."""
-    if text and text.startswith("/"):
-        raise argparse.ArgumentTypeError(f"{text!r} is absolute; name the depth topic relative "
-                                         "to each eye's namespace (e.g. depth)")
-    return _ros_name(False)(text) if text else text
+    from sim2real_gan.pipeline.stereo_topics import depth_topic_problem
+
+    problem = depth_topic_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
 
 
 def register(sub: argparse._SubParsersAction) -> None:

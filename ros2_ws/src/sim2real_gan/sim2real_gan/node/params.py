@@ -29,7 +29,12 @@ import yaml
 from sim2real_gan.artifact import BACKEND_CHOICES, STYLE_SYNTAX, StyleError, StyleSpec
 from sim2real_gan.cli.argtypes import thread_count_problem
 from sim2real_gan.node.qos_choice import QOS_MODES
-from sim2real_gan.pipeline.stereo_topics import STEREO_NODE_NAMES, StereoPlan, StereoRequest
+from sim2real_gan.pipeline.stereo_topics import (
+    STEREO_NODE_NAMES,
+    StereoPlan,
+    StereoRequest,
+    depth_topic_problem,
+)
 from sim2real_gan.pipeline.topics import (
     NODE_NAMES,
     TopicError,
@@ -393,11 +398,8 @@ class TranslatorSettings:
         topics = plan_topics(p)
         stereo = plan_stereo(p) if p["stereo"] else None
         depth = p["stereo_depth_topic"]
-        if depth:
-            check_topic("stereo_depth_topic", depth)
-            if depth.startswith("/"):
-                raise ParameterError(f"stereo_depth_topic: {depth!r} is absolute; name it "
-                                     "relative to each eye's namespace (e.g. depth)")
+        if (problem := depth_topic_problem(depth)) is not None:
+            raise ParameterError(f"stereo_depth_topic: {problem}")
         return cls(
             model=p["model"], backend=p["backend"], precision=p["precision"],
             device=p["device"], threads=p["threads"], topics=topics,

@@ -24,7 +24,7 @@ so they sit on the surface in the right view instead of sliding as a real highli
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import cv2
@@ -122,14 +122,14 @@ class RightFromLeft:
     pairs: int = 0
     no_baseline: int = 0
     covered: float = 0.0
-    _geometry: dict = field(default_factory=dict, repr=False)
 
     def apply(self, out: np.ndarray, eyes: Mapping[str, Any], stamp_ns: int) -> np.ndarray:
         """``out`` (2,H,W,3) with its right eye rebuilt; ``eyes``: eye -> object with
         ``labels`` (key -> Image message) and ``camera_info``. A depth label that cannot be
         read is a ``decode`` FrameFault naming its topic."""
         infos = [eyes[e].camera_info for e in ("left", "right")]
-        geometry = None if None in infos else self._pair_geometry(infos[0].p, infos[1].p)
+        geometry = None if None in infos else PairGeometry.from_projections(infos[0].p,
+                                                                            infos[1].p)
         if geometry is None:
             self.no_baseline += 1
             return out
@@ -140,13 +140,6 @@ class RightFromLeft:
         self.pairs += 1
         self.covered += float(mask.mean())
         return np.stack([out[0], right])
-
-    def _pair_geometry(self, p_left: Any, p_right: Any) -> PairGeometry | None:
-        key = (tuple(np.asarray(p_left, float).reshape(-1)),
-               tuple(np.asarray(p_right, float).reshape(-1)))
-        if key not in self._geometry:  # camera_infos rarely change: parse once
-            self._geometry = {key: PairGeometry.from_projections(p_left, p_right)}
-        return self._geometry[key]
 
     @staticmethod
     def _depth(labels: Mapping[str, Any], key: str, stamp_ns: int,

@@ -36,6 +36,7 @@ from sim2real_gan.pipeline.topics import (
     TopicRequest,
     _validated,
     check_name,
+    name_problem,
     resolve,
 )
 
@@ -153,3 +154,15 @@ class StereoRequest:
         plans = {e: replace(b, input_ns=resolve(in_ns, ns), output_ns=resolve(out_ns, ns),
                             names=n).plan() for e, ns in eyes.items()}
         return _stereo_plan(plans["left"], plans["right"])
+
+
+def depth_topic_problem(name: str) -> str | None:
+    """Why ``name`` cannot be the per-eye depth topic (``stereo_depth_topic``,
+    ``--stereo-depth-topic``), or None: "" (off) or a relative ROS 2 topic name."""
+    if not name:
+        return None
+    if name.startswith("/"):
+        return (f"{name!r} is absolute; name the depth topic relative to each eye's namespace "
+                "(e.g. depth)")
+    problem = name_problem(name)
+    return None if problem is None else f"{name!r} is not a valid ROS 2 topic name: {problem}"
